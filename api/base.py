@@ -1,0 +1,163 @@
+"""What every Tend API view shares: audit of each request, care-team scoping, 404 for the unseen.
+
+Every request to a view built on `TendViewSet` or `AuditedAPIView` leaves audit events: one for each
+object (or, for a list, each patient) it touched, with the outcome, including denied attempts. A
+write and its audit events commit together; a failed write leaves only its audit event.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import uuid
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest
+from rest_framework import exceptions, viewsets
+from rest_framework.permissions import SAFE_METHODS
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from tracker import access
+from tracker.services.audit import AuditContext, AuditTrail, audit_events_record
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's address: REMOTE_ADDR, or the entry the trusted proxies put in front of it."""
+    proxies = settings.TEND_TRUSTED_PROXY_COUNT
+    candidate = request.META.get("REMOTE_ADDR", "")
+    if proxies:
+        forwarded = [part.strip() for part in
+                     request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if len(forwarded) >= proxies:
+            candidate = forwarded[-proxies]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return None
+
+
+_METHOD_ACTIONS = {"GET": "read", "HEAD": "read", "POST": "create", "PATCH": "update",
+                   "PUT": "update", "DELETE": "delete", "OPTIONS": "options"}
+
+
+class AuditedMixin:
+    """Audit each request; keep a write and its events in one transaction."""
+
+    audit_object_type: ClassVar[str] = ""
+    audit: AuditTrail
+    request: Request
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        self.audit = AuditTrail()
+        if request.method in SAFE_METHODS:
+            response = super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+            self._write_audit(request, response)
+            return response
+        with transaction.atomic():
+            response = super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+            if response.status_code < 400:
+                self._write_audit(request, response)
+            else:
+                # Nothing a rejected request sent is half-stored.
+                transaction.set_rollback(True)
+        if response.status_code >= 400:
+            self._write_audit(request, response)
+        return response
+
+    def _write_audit(self, request: HttpRequest, response: Any) -> None:
+        if request.method == "OPTIONS":
+            return
+        drf_request = getattr(self, "request", None)
+        user = self.audit.actor or getattr(drf_request, "_user", None)
+        if user is not None and not getattr(user, "is_authenticated", False):
+            user = None
+        context = AuditContext(
+            actor=user, role=access.role_of(user) if user else "", ip=client_ip(request),
+            request_id=getattr(request, "request_id", ""), method=request.method or "",
+            path=request.path,
+        )
+        targets = self.audit.targets or []
+        if not targets:
+            self.audit.touch(self.audit_object_type, self.kwargs.get("pk", ""))  # type: ignore[attr-defined]
+            targets = self.audit.targets
+        action = self.audit.action or _METHOD_ACTIONS.get(request.method or "", "read")
+        audit_events_record(context=context, action=action, status_code=response.status_code,
+                            targets=targets)
+
+
+class AuditedAPIView(AuditedMixin, APIView):
+    pass
+
+
+class TendViewSet(AuditedMixin, viewsets.GenericViewSet):
+    """A viewset over patient data, scoped to the user's patients.
+
+    `patient_path` is the lookup from the model to its Patient ("patient", "course__patient"), or
+    "" when the model is Patient itself.
+    """
+
+    model: ClassVar[type[Model]]
+    patient_path: ClassVar[str] = "patient"
+    audit_actions: ClassVar[dict[str, str]] = {
+        "list": "list", "retrieve": "read", "create": "create", "partial_update": "update",
+    }
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        self.audit.action = self.audit_actions.get(self.action or "", self.action or "")
+        super().initial(request, *args, **kwargs)
+
+    def base_queryset(self) -> QuerySet[Any]:
+        return self.model.objects.all()
+
+    def get_queryset(self) -> QuerySet[Any]:
+        if getattr(self, "swagger_fake_view", False):  # the schema generator has no user
+            return self.base_queryset().none()
+        return access.scope_to_patients(self.request.user, self.base_queryset(),  # type: ignore[arg-type]
+                                        via=self.patient_path)
+
+    def patient_id_of(self, obj: Any) -> uuid.UUID | None:
+        if not self.patient_path:
+            return obj.pk
+        *hops, last = self.patient_path.split("__")
+        for hop in hops:
+            obj = getattr(obj, hop)
+        return getattr(obj, f"{last}_id")
+
+    def get_object(self) -> Any:
+        pk = self.kwargs.get("pk", "")
+        try:
+            obj = super().get_object()
+        except Http404:
+            self.audit.touch(self.audit_object_type, pk, self._hidden_patient_id(pk))
+            raise exceptions.NotFound() from None
+        self.audit.touch(self.audit_object_type, obj.pk, self.patient_id_of(obj))
+        return obj
+
+    def _hidden_patient_id(self, pk: str) -> uuid.UUID | None:
+        """For the audit trail only: whose data a denied request was after, if it exists."""
+        try:
+            uuid.UUID(str(pk))
+        except ValueError:
+            return None
+        return (self.model.objects.filter(pk=pk)
+                .values_list(self.patient_path or "pk", flat=True).first())
+
+    def audit_page(self, objects: list[Any]) -> None:
+        """A list touches each patient whose data it shows."""
+        patients = dict.fromkeys(self.patient_id_of(obj) for obj in objects)
+        for patient_id in patients:
+            self.audit.touch(self.audit_object_type, "", patient_id)
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        assert page is not None
+        self.audit_page(page)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return Response(self.get_serializer(self.get_object()).data)

@@ -1,0 +1,345 @@
+"""Input and output shapes. Input serializers list every writable field; anything else is refused."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.db import models
+from rest_framework import serializers
+
+from api.fields import AwareDateTimeField, StrictBooleanField, StrictIntegerField
+from tracker import access
+from tracker.models import (
+    Application,
+    ApplicationStatus,
+    CourseStatus,
+    Debridement,
+    DebridementMethod,
+    Drainage,
+    Language,
+    Patient,
+    RecordVersion,
+    Role,
+    SymptomEntry,
+    TreatmentCourse,
+    User,
+)
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    """Output serializers: times in UTC with Z."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: AwareDateTimeField,
+    }
+
+
+class InputSerializer(serializers.Serializer):
+    """Refuses keys it does not know, so a client cannot believe it set `patient` or a timestamp."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: ["This field cannot be set here."] for name in unknown}
+                )
+        return super().to_internal_value(data)
+
+
+def text(max_length: int, *, required: bool = True, allow_blank: bool = False
+         ) -> serializers.CharField:
+    return serializers.CharField(max_length=max_length, required=required,
+                                 allow_blank=allow_blank, trim_whitespace=True)
+
+
+# --- Auth and people ------------------------------------------------------------------------------
+class UserSerializer(ModelSerializer):
+    patient_id = serializers.SerializerMethodField()
+    role = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "role", "display_name", "patient_id"]
+
+    def get_role(self, user: User) -> str:
+        return access.role_of(user)
+
+    def get_patient_id(self, user: User) -> str | None:
+        profile = getattr(user, "patient_profile", None) if user.role == Role.PATIENT else None
+        return str(profile.pk) if profile else None
+
+
+class LoginSerializer(InputSerializer):
+    username = text(150)
+    password = serializers.CharField(max_length=1024, trim_whitespace=False)
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    expires_at = AwareDateTimeField()
+    user = UserSerializer()
+
+
+class ActivateSerializer(InputSerializer):
+    activation_code = text(32)
+    username = serializers.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
+    password = serializers.CharField(max_length=1024, trim_whitespace=False)
+
+
+class StaffCreateSerializer(InputSerializer):
+    username = serializers.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
+    password = serializers.CharField(max_length=1024, trim_whitespace=False)
+    role = serializers.ChoiceField(choices=[Role.NURSE.value, Role.PHYSICIAN.value])
+    display_name = text(120)
+
+
+class StaffSerializer(ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "username", "role", "display_name", "is_active"]
+
+
+class StaffUpdateSerializer(InputSerializer):
+    is_active = StrictBooleanField(required=False)
+    display_name = text(120, required=False)
+
+
+class CareTeamMemberSerializer(ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "display_name", "role"]
+
+
+class PatientSerializer(ModelSerializer):
+    care_team = CareTeamMemberSerializer(many=True, read_only=True)
+    activated = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Patient
+        fields = ["id", "display_name", "birth_year", "timezone", "language", "care_team",
+                  "activated", "created_at"]
+
+    def get_activated(self, patient: Patient) -> bool:
+        return patient.user_id is not None
+
+
+class PatientCreatedSerializer(PatientSerializer):
+    activation_code = serializers.CharField()
+
+    class Meta(PatientSerializer.Meta):
+        fields = [*PatientSerializer.Meta.fields, "activation_code"]
+
+
+class PatientInputSerializer(InputSerializer):
+    display_name = text(120)
+    birth_year = StrictIntegerField(min_value=1900, max_value=2100)
+    timezone = text(64)
+    language = serializers.ChoiceField(choices=Language.values)
+
+
+class CareTeamAddSerializer(InputSerializer):
+    staff_id = serializers.UUIDField()
+
+
+class ActivationCodeSerializer(serializers.Serializer):
+    activation_code = serializers.CharField()
+
+
+# --- Courses --------------------------------------------------------------------------------------
+class ScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
+    """A reference to a patient or course the user can see; others look like they do not exist."""
+
+    default_error_messages = {
+        "does_not_exist": "There is no {kind} with this id that you can see.",
+        "incorrect_type": "Must be an id (a UUID).",
+    }
+
+    def __init__(self, *, kind: str, base: Any, path: str, **kwargs: Any) -> None:
+        self.kind, self.base, self.path = kind, base, path
+        kwargs.setdefault("queryset", base)
+        super().__init__(**kwargs)
+
+    def get_queryset(self) -> Any:
+        user = self.context["request"].user
+        return access.scope_to_patients(user, self.base.all(), via=self.path)
+
+    def to_internal_value(self, data: Any) -> Any:
+        try:
+            pk = uuid.UUID(data) if isinstance(data, str) else None
+        except ValueError:
+            pk = None
+        if pk is None:
+            self.fail("incorrect_type")
+        found = self.get_queryset().filter(pk=pk).first()
+        if found is None:
+            self.fail("does_not_exist", kind=self.kind)
+        return found
+
+
+class CourseSerializer(ModelSerializer):
+    class Meta:
+        model = TreatmentCourse
+        fields = ["id", "patient", "medication", "concentration_percent", "vehicle", "body_site",
+                  "applications_per_day", "start_date", "end_date", "instructions", "status",
+                  "prescribed_by", "created_at", "updated_at", "version"]
+
+
+class CourseCreateSerializer(InputSerializer):
+    id = serializers.UUIDField(required=False)
+    patient = ScopedPrimaryKeyField(kind="patient", base=Patient.objects, path="")
+    medication = text(120)
+    concentration_percent = serializers.DecimalField(max_digits=5, decimal_places=2,
+                                                     min_value=Decimal("0.01"), max_value=Decimal(100))
+    vehicle = text(120)
+    body_site = text(120)
+    applications_per_day = StrictIntegerField(min_value=1, max_value=6)
+    start_date = serializers.DateField()
+    end_date = serializers.DateField(required=False, allow_null=True)
+    instructions = text(4000, required=False, allow_blank=True)
+
+
+class CourseUpdateSerializer(InputSerializer):
+    status = serializers.ChoiceField(choices=CourseStatus.values, required=False)
+    end_date = serializers.DateField(required=False, allow_null=True)
+    instructions = text(4000, required=False, allow_blank=True)
+
+
+class PeriodSerializer(InputSerializer):
+    start = serializers.DateField(required=False)
+    end = serializers.DateField(required=False)
+    # Pagination and format keys a client may add to any GET.
+    page = serializers.CharField(required=False)
+    page_size = serializers.CharField(required=False)
+
+
+class AdherenceDaySerializer(serializers.Serializer):
+    date = serializers.DateField()
+    expected = serializers.IntegerField()
+    applied = serializers.IntegerField()
+    skipped = serializers.IntegerField()
+
+
+class AdherenceSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    expected = serializers.IntegerField()
+    applied = serializers.IntegerField()
+    adherence_percent = serializers.FloatField(allow_null=True)
+    current_streak_days = serializers.IntegerField()
+    days = AdherenceDaySerializer(many=True)
+
+
+class TimelineEntrySerializer(serializers.Serializer):
+    type = serializers.CharField()
+    id = serializers.UUIDField()
+    at = AwareDateTimeField()
+    summary = serializers.CharField()
+    entered_in_error = serializers.BooleanField()
+
+
+# --- Records of a course --------------------------------------------------------------------------
+_RECORD_COMMON = ["id", "course", "patient", "local_date", "notes", "recorded_by", "created_at",
+                  "updated_at", "version", "entered_in_error", "entered_in_error_at",
+                  "entered_in_error_reason"]
+
+
+class RecordSerializer(ModelSerializer):
+    entered_in_error = serializers.SerializerMethodField()
+
+    def get_entered_in_error(self, record: Any) -> bool:
+        return record.entered_in_error_at is not None
+
+
+class ApplicationSerializer(RecordSerializer):
+    class Meta:
+        model = Application
+        fields = [*_RECORD_COMMON, "applied_at", "status", "skip_reason"]
+
+
+class SymptomSerializer(RecordSerializer):
+    class Meta:
+        model = SymptomEntry
+        fields = [*_RECORD_COMMON, "recorded_at", "pain", "itch", "drainage", "fever",
+                  "redness_spreading"]
+
+
+class DebridementSerializer(RecordSerializer):
+    class Meta:
+        model = Debridement
+        fields = [*_RECORD_COMMON, "performed_at", "method", "nodules_removed", "specimen_sent"]
+
+
+def _course_field() -> ScopedPrimaryKeyField:
+    return ScopedPrimaryKeyField(kind="course", base=TreatmentCourse.objects.select_related("patient"),
+                                 path="patient")
+
+
+class RecordCreateSerializer(InputSerializer):
+    id = serializers.UUIDField(required=False)
+    notes = text(2000, required=False, allow_blank=True)
+
+    def __init__(self, *args: Any, partial_update: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if partial_update:
+            # A correction changes content, never the record's identity or its course.
+            self.fields.pop("id")
+            self.fields.pop("course")
+            for field in self.fields.values():
+                field.required = False
+
+
+class ApplicationInputSerializer(RecordCreateSerializer):
+    course = _course_field()
+    applied_at = AwareDateTimeField()
+    status = serializers.ChoiceField(choices=ApplicationStatus.values)
+    skip_reason = text(500, required=False, allow_blank=True)
+
+
+class SymptomInputSerializer(RecordCreateSerializer):
+    course = _course_field()
+    recorded_at = AwareDateTimeField()
+    pain = StrictIntegerField(min_value=0, max_value=10)
+    itch = StrictIntegerField(min_value=0, max_value=10)
+    drainage = serializers.ChoiceField(choices=Drainage.values, required=False)
+    fever = StrictBooleanField(required=False)
+    redness_spreading = StrictBooleanField(required=False)
+
+
+class DebridementInputSerializer(RecordCreateSerializer):
+    course = _course_field()
+    performed_at = AwareDateTimeField()
+    method = serializers.ChoiceField(choices=DebridementMethod.values)
+    nodules_removed = StrictIntegerField(min_value=0, max_value=200, required=False)
+    specimen_sent = StrictBooleanField(required=False)
+
+
+class VoidSerializer(InputSerializer):
+    reason = text(1000)
+
+
+class RecordVersionSerializer(ModelSerializer):
+    class Meta:
+        model = RecordVersion
+        fields = ["version", "changed_at", "changed_by", "action", "changes"]
+
+
+# --- Audit ----------------------------------------------------------------------------------------
+class AuditEventSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    at = AwareDateTimeField()
+    actor = serializers.UUIDField(source="actor_id", allow_null=True)
+    actor_username = serializers.CharField()
+    role = serializers.CharField()
+    action = serializers.CharField()
+    outcome = serializers.CharField()
+    status_code = serializers.IntegerField(allow_null=True)
+    object_type = serializers.CharField()
+    object_id = serializers.CharField()
+    patient = serializers.UUIDField(source="patient_id", allow_null=True)
+    ip = serializers.IPAddressField(allow_null=True)
+    request_id = serializers.CharField()

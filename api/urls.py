@@ -1,0 +1,23 @@
+from django.urls import include, path
+from rest_framework.routers import SimpleRouter
+
+from api.views import audit, auth, courses, people, records
+
+router = SimpleRouter(trailing_slash=True)
+router.register("staff", people.StaffViewSet, basename="staff")
+router.register("patients", people.PatientViewSet, basename="patient")
+router.register("courses", courses.CourseViewSet, basename="course")
+router.register("applications", records.ApplicationViewSet, basename="application")
+router.register("symptoms", records.SymptomViewSet, basename="symptom")
+router.register("debridements", records.DebridementViewSet, basename="debridement")
+router.register("audit-events", audit.AuditEventViewSet, basename="audit-event")
+
+urlpatterns = [
+    path("auth/token/", auth.TokenView.as_view(), name="auth-token"),
+    path("auth/logout/", auth.LogoutView.as_view(), name="auth-logout"),
+    path("auth/csrf/", auth.CsrfView.as_view(), name="auth-csrf"),
+    path("auth/session/", auth.SessionView.as_view(), name="auth-session"),
+    path("auth/activate/", auth.ActivateView.as_view(), name="auth-activate"),
+    path("me/", auth.MeView.as_view(), name="me"),
+    path("", include(router.urls)),
+]

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django_filters import rest_framework as filters
+from rest_framework import mixins, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api.base import AuditedMixin
+from api.serializers import AuditEventSerializer
+from tracker import access
+from tracker.access import Action
+from tracker.models import AuditEvent
+
+
+class AuditEventFilter(filters.FilterSet):
+    patient = filters.UUIDFilter(field_name="patient_id")
+    actor = filters.UUIDFilter(field_name="actor_id")
+    since = filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
+    until = filters.IsoDateTimeFilter(field_name="at", lookup_expr="lt")
+
+    class Meta:
+        model = AuditEvent
+        fields = ["patient", "actor", "since", "until"]
+
+
+class AuditEventViewSet(AuditedMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Who read or changed what: administrators see all, a physician their patients' events."""
+
+    serializer_class = AuditEventSerializer
+    filterset_class = AuditEventFilter
+    audit_object_type = "audit_event"
+
+    def get_queryset(self) -> QuerySet[AuditEvent]:
+        if getattr(self, "swagger_fake_view", False):
+            return AuditEvent.objects.none()
+        return access.audit_scope(self.request.user, AuditEvent.objects.all())  # type: ignore[arg-type]
+
+    def list(self, request: Request, *args: object, **kwargs: object) -> Response:
+        self.audit.action = "list"
+        access.require(request.user, Action.AUDIT_READ)  # type: ignore[arg-type]
+        patient = request.query_params.get("patient", "")
+        self.audit.touch("audit_event", "", None)
+        response = super().list(request, *args, **kwargs)
+        if patient:
+            self.audit.targets.clear()
+            self.audit.touch("audit_event", "", patient)  # type: ignore[arg-type]
+        return response

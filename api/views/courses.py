@@ -1,0 +1,99 @@
+"""Treatment courses: prescription, changes, adherence and the timeline of a course."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api.base import TendViewSet
+from api.serializers import (
+    AdherenceSerializer,
+    CourseCreateSerializer,
+    CourseSerializer,
+    CourseUpdateSerializer,
+    PeriodSerializer,
+    RecordVersionSerializer,
+    TimelineEntrySerializer,
+)
+from tracker import access
+from tracker.access import Action
+from tracker.models import CourseStatus, RecordVersion, TreatmentCourse
+from tracker.selectors.adherence import course_adherence
+from tracker.selectors.timeline import CourseTimeline
+from tracker.services import courses
+
+
+class CourseFilter(filters.FilterSet):
+    patient = filters.UUIDFilter(field_name="patient_id")
+    status = filters.ChoiceFilter(choices=CourseStatus.choices)
+
+    class Meta:
+        model = TreatmentCourse
+        fields = ["patient", "status"]
+
+
+class CourseViewSet(TendViewSet):
+    model = TreatmentCourse
+    serializer_class = CourseSerializer
+    filterset_class = CourseFilter
+    audit_object_type = "course"
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def base_queryset(self) -> QuerySet[TreatmentCourse]:
+        return TreatmentCourse.objects.select_related("patient")
+
+    @extend_schema(request=CourseCreateSerializer, responses={201: CourseSerializer})
+    def create(self, request: Request) -> Response:
+        access.require(request.user, Action.COURSE_PRESCRIBE)  # type: ignore[arg-type]
+        data = CourseCreateSerializer(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        patient, course_id = values.pop("patient"), values.pop("id", None)
+        self.audit.touch("course", course_id or "", patient.pk)
+        course, created = courses.course_create(patient=patient, prescribed_by=request.user,  # type: ignore[arg-type]
+                                                course_id=course_id, data=values)
+        self.audit.targets.clear()
+        self.audit.touch("course", course.pk, course.patient_id)
+        return Response(CourseSerializer(course).data,
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(request=CourseUpdateSerializer, responses={200: CourseSerializer})
+    def partial_update(self, request: Request, pk: str) -> Response:
+        course = self.get_object()
+        access.require(request.user, Action.COURSE_CHANGE)  # type: ignore[arg-type]
+        data = CourseUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        course = courses.course_update(course=course, changed_by=request.user,  # type: ignore[arg-type]
+                                       changes=dict(data.validated_data))
+        return Response(CourseSerializer(course).data)
+
+    @extend_schema(parameters=[OpenApiParameter("start", str), OpenApiParameter("end", str)],
+                   responses={200: AdherenceSerializer})
+    @action(detail=True, methods=["get"])
+    def adherence(self, request: Request, pk: str) -> Response:
+        course = self.get_object()
+        period = PeriodSerializer(data=request.query_params.dict())
+        period.is_valid(raise_exception=True)
+        result = course_adherence(course=course, start=period.validated_data.get("start"),
+                                  end=period.validated_data.get("end"))
+        return Response(AdherenceSerializer(result).data)
+
+    @extend_schema(responses={200: TimelineEntrySerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def timeline(self, request: Request, pk: str) -> Response:
+        page = self.paginate_queryset(CourseTimeline(self.get_object()))  # type: ignore[arg-type]
+        assert page is not None
+        return self.get_paginated_response(TimelineEntrySerializer(page, many=True).data)
+
+    @extend_schema(responses={200: RecordVersionSerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def history(self, request: Request, pk: str) -> Response:
+        course = self.get_object()
+        versions = RecordVersion.objects.filter(object_type="course", object_id=course.pk)
+        return Response(RecordVersionSerializer(versions, many=True).data)
+

@@ -1,0 +1,123 @@
+"""Staff accounts, patients, their activation and their care team."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api.base import AuditedMixin, TendViewSet
+from api.serializers import (
+    ActivationCodeSerializer,
+    CareTeamAddSerializer,
+    CareTeamMemberSerializer,
+    PatientCreatedSerializer,
+    PatientInputSerializer,
+    PatientSerializer,
+    StaffCreateSerializer,
+    StaffSerializer,
+    StaffUpdateSerializer,
+)
+from tracker import access
+from tracker.access import Action
+from tracker.models import STAFF_ROLES, Patient, User
+from tracker.services import people
+
+
+class StaffViewSet(AuditedMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The staff directory: administrators manage it; nurses and physicians read it."""
+
+    serializer_class = StaffSerializer
+    audit_object_type = "user"
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[User]:
+        staff = User.objects.filter(role__in=STAFF_ROLES).order_by("username")
+        if getattr(self, "swagger_fake_view", False):
+            return staff.none()
+        if access.can(self.request.user, Action.STAFF_MANAGE):  # type: ignore[arg-type]
+            return staff
+        if access.role_of(self.request.user) in STAFF_ROLES:  # type: ignore[arg-type]
+            return staff.filter(is_active=True)
+        return staff.none()
+
+    @extend_schema(request=StaffCreateSerializer, responses={201: StaffSerializer})
+    def create(self, request: Request) -> Response:
+        access.require(request.user, Action.STAFF_CREATE)  # type: ignore[arg-type]
+        data = StaffCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = people.staff_create(**data.validated_data)
+        self.audit.touch("user", user.pk)
+        return Response(StaffSerializer(user).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=StaffUpdateSerializer, responses={200: StaffSerializer})
+    def partial_update(self, request: Request, pk: str) -> Response:
+        user = self.get_object()
+        self.audit.touch("user", user.pk)
+        access.require(request.user, Action.STAFF_MANAGE)  # type: ignore[arg-type]
+        data = StaffUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = people.staff_update(user=user, **data.validated_data)
+        return Response(StaffSerializer(user).data)
+
+
+class PatientViewSet(TendViewSet):
+    model = Patient
+    patient_path = ""
+    serializer_class = PatientSerializer
+    audit_object_type = "patient"
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def base_queryset(self) -> QuerySet[Patient]:
+        return Patient.objects.prefetch_related(
+            Prefetch("care_team", queryset=User.objects.order_by("username"))
+        )
+
+    @extend_schema(request=PatientInputSerializer, responses={201: PatientCreatedSerializer})
+    def create(self, request: Request) -> Response:
+        access.require(request.user, Action.PATIENT_CREATE)  # type: ignore[arg-type]
+        data = PatientInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        patient, code = people.patient_create(
+            created_by=request.user, timezone_name=values.pop("timezone"), **values  # type: ignore[arg-type]
+        )
+        self.audit.touch("patient", patient.pk, patient.pk)
+        patient = self.base_queryset().get(pk=patient.pk)
+        body = PatientCreatedSerializer(patient).data | {"activation_code": code}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=PatientInputSerializer, responses={200: PatientSerializer})
+    def partial_update(self, request: Request, pk: str) -> Response:
+        patient = self.get_object()
+        access.require(request.user, Action.PATIENT_CREATE)  # type: ignore[arg-type]
+        data = PatientInputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        people.patient_update(patient=patient, changes=dict(data.validated_data))
+        return Response(PatientSerializer(self.base_queryset().get(pk=patient.pk)).data)
+
+    @extend_schema(request=CareTeamAddSerializer, responses={201: CareTeamMemberSerializer})
+    @action(detail=True, methods=["post"], url_path="care-team")
+    def care_team(self, request: Request, pk: str) -> Response:
+        self.audit.action = "care_team_add"
+        patient = self.get_object()
+        access.require(request.user, Action.CARE_TEAM_ADD)  # type: ignore[arg-type]
+        data = CareTeamAddSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = people.care_team_add(patient=patient, staff_id=data.validated_data["staff_id"],
+                                          added_by=request.user)  # type: ignore[arg-type]
+        return Response(CareTeamMemberSerializer(membership.staff).data,
+                        status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={201: ActivationCodeSerializer})
+    @action(detail=True, methods=["post"], url_path="activation-code")
+    def activation_code(self, request: Request, pk: str) -> Response:
+        """A new one-time code, for a patient whose code expired or was lost."""
+        self.audit.action = "activation_code_issue"
+        patient = self.get_object()
+        access.require(request.user, Action.PATIENT_ISSUE_ACTIVATION)  # type: ignore[arg-type]
+        code = people.activation_code_issue(patient=patient, issued_by=request.user)  # type: ignore[arg-type]
+        return Response({"activation_code": code}, status=status.HTTP_201_CREATED)

@@ -1,0 +1,108 @@
+"""The fixed cast of the suite.
+
+- `patient` (Helen, America/Denver) with an active once-daily course, and her user `patient_user`;
+- `nurse` and `physician` on her care team;
+- `other_patient` (Rosa, Europe/Madrid) with her own course, cared for by `other_nurse` and
+  `other_physician`, who should have no access to Helen's data, and vice versa;
+- `admin`, a superuser.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from tracker import clock
+from tracker.models import Patient, Role, TreatmentCourse, User
+from tracker.services import courses, people
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> Any:
+    cache.clear()
+    yield
+
+
+@dataclass
+class Cast:
+    admin: User
+    physician: User
+    nurse: User
+    other_physician: User
+    other_nurse: User
+    patient_user: User
+    patient: Patient
+    course: TreatmentCourse
+    other_patient_user: User
+    other_patient: Patient
+    other_course: TreatmentCourse
+
+    def user(self, name: str) -> User:
+        return getattr(self, name)
+
+
+def make_staff(username: str, role: str) -> User:
+    return people.staff_create(username=username, password=PASSWORD, role=role,
+                               display_name=username.title())
+
+
+def make_patient(*, name: str, username: str, tz: str, team: list[User]) -> tuple[Patient, User]:
+    patient, code = people.patient_create(created_by=team[0], display_name=name, birth_year=1946,
+                                          timezone_name=tz, language="en")
+    for member in team[1:]:
+        people.care_team_add(patient=patient, staff_id=member.pk, added_by=team[0])
+    user = people.patient_activate(activation_code=code, username=username, password=PASSWORD)
+    patient.refresh_from_db()
+    return patient, user
+
+
+def make_course(patient: Patient, physician: User, *, days_ago: int = 30, per_day: int = 1
+                ) -> TreatmentCourse:
+    course, _ = courses.course_create(patient=patient, prescribed_by=physician, data={
+        "medication": "Sodium thiosulfate", "concentration_percent": 10,
+        "vehicle": "Oil-in-water emulsion", "body_site": "Left lateral thigh",
+        "applications_per_day": per_day,
+        "start_date": clock.today_in(patient.timezone) - dt.timedelta(days=days_ago),
+        "end_date": None, "instructions": "Once daily in the evening.",
+    })
+    return course
+
+
+@pytest.fixture
+def cast(db: Any) -> Cast:
+    admin = User.objects.create_superuser("admin", None, PASSWORD)
+    physician = make_staff("physician", Role.PHYSICIAN)
+    nurse = make_staff("nurse", Role.NURSE)
+    other_physician = make_staff("other_physician", Role.PHYSICIAN)
+    other_nurse = make_staff("other_nurse", Role.NURSE)
+    patient, patient_user = make_patient(name="Helen Mercer", username="helen",
+                                         tz="America/Denver", team=[physician, nurse])
+    other_patient, other_user = make_patient(name="Rosa Ortega", username="rosa",
+                                             tz="Europe/Madrid",
+                                             team=[other_physician, other_nurse])
+    return Cast(
+        admin=admin, physician=physician, nurse=nurse, other_physician=other_physician,
+        other_nurse=other_nurse, patient_user=patient_user, patient=patient,
+        course=make_course(patient, physician), other_patient_user=other_user,
+        other_patient=other_patient, other_course=make_course(other_patient, other_physician),
+    )
+
+
+@pytest.fixture
+def api() -> Any:
+    """api(user) -> an APIClient signed in as that user (None: anonymous)."""
+
+    def make(user: User | None = None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user)
+        return client
+
+    return make

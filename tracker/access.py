@@ -1,0 +1,103 @@
+"""Who may see and do what. Every role rule of Tend lives in this module.
+
+Two questions, always in this order:
+1. May the user *see* the patient? Staff see the patients whose care team they are on; a patient
+   sees only themself; an administrator manages accounts and reads the audit trail but sees no
+   clinical record. What a user may not see does not exist for them (the API answers 404).
+2. May the user *do* this action on what they see? If not, the API answers 403.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TypeVar
+
+from django.db.models import Model, QuerySet
+
+from tracker.errors import PermissionDenied
+from tracker.models import CareTeamMembership, Patient, Role, User
+
+M = TypeVar("M", bound=Model)
+
+
+class Action(StrEnum):
+    STAFF_CREATE = "staff.create"
+    STAFF_MANAGE = "staff.manage"
+    PATIENT_CREATE = "patient.create"
+    PATIENT_ISSUE_ACTIVATION = "patient.issue_activation"
+    CARE_TEAM_ADD = "care_team.add"
+    COURSE_PRESCRIBE = "course.prescribe"
+    COURSE_CHANGE = "course.change"
+    APPLICATION_WRITE = "application.write"
+    SYMPTOM_WRITE = "symptom.write"
+    DEBRIDEMENT_WRITE = "debridement.write"
+    AUDIT_READ = "audit.read"
+
+
+_P, _N, _D, _A = Role.PATIENT, Role.NURSE, Role.PHYSICIAN, Role.ADMIN
+
+# For each action, the roles that may take it on what they can see.
+_ALLOWED: dict[Action, frozenset[str]] = {
+    Action.STAFF_CREATE: frozenset({_A}),
+    Action.STAFF_MANAGE: frozenset({_A}),
+    Action.PATIENT_CREATE: frozenset({_N, _D}),
+    Action.PATIENT_ISSUE_ACTIVATION: frozenset({_N, _D}),
+    Action.CARE_TEAM_ADD: frozenset({_D}),
+    Action.COURSE_PRESCRIBE: frozenset({_D}),
+    Action.COURSE_CHANGE: frozenset({_D}),
+    Action.APPLICATION_WRITE: frozenset({_P, _N, _D}),
+    Action.SYMPTOM_WRITE: frozenset({_P, _N, _D}),
+    Action.DEBRIDEMENT_WRITE: frozenset({_N, _D}),
+    Action.AUDIT_READ: frozenset({_A, _D}),
+}
+
+
+def role_of(user: User) -> str:
+    return Role.ADMIN if user.is_superuser else user.role
+
+
+def can(user: User, action: Action) -> bool:
+    return user.is_active and role_of(user) in _ALLOWED[action]
+
+
+def require(user: User, action: Action) -> None:
+    if not can(user, action):
+        raise PermissionDenied("Your role does not allow this action.")
+
+
+def _visible_patient_ids(user: User) -> QuerySet[Model] | None:
+    """A subquery of the ids of the patients the user may see; None for nobody."""
+    role = role_of(user)
+    if not user.is_active:
+        return None
+    if role == Role.PATIENT:
+        return Patient.objects.filter(user=user).values("id")
+    if role in (Role.NURSE, Role.PHYSICIAN):
+        return CareTeamMembership.objects.filter(staff=user).values("patient_id")
+    return None
+
+
+def visible_patients(user: User) -> QuerySet[Patient]:
+    return scope_to_patients(user, Patient.objects.all(), via="")
+
+
+def scope_to_patients(user: User, queryset: QuerySet[M], *, via: str = "patient") -> QuerySet[M]:
+    """Restrict any queryset of patient data to the patients the user may see.
+
+    `via` is the lookup from the queryset's model to its Patient ("patient", "course__patient"),
+    or "" for a queryset of patients.
+    """
+    ids = _visible_patient_ids(user)
+    if ids is None:
+        return queryset.none()
+    return queryset.filter(**{f"{via}__in" if via else "pk__in": ids})
+
+
+def audit_scope(user: User, queryset: QuerySet[M]) -> QuerySet[M]:
+    """Audit events a user may read: an administrator all, a physician those of their patients."""
+    role = role_of(user)
+    if role == Role.ADMIN and user.is_active:
+        return queryset
+    if role == Role.PHYSICIAN and user.is_active:
+        return queryset.filter(patient__in=_visible_patient_ids(user))
+    return queryset.none()

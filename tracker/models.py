@@ -1,0 +1,369 @@
+"""Tend's record of a treatment course.
+
+Times are stored in UTC. Each record of a course also stores `local_date`: the patient's calendar day
+at the moment the thing happened, in the time zone the patient had then. Adherence and reports group
+by that day, and the (course, local_date) indexes keep those queries fast at millions of rows.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.timezone import now
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Administrator"
+    PHYSICIAN = "physician", "Physician"
+    NURSE = "nurse", "Nurse"
+    PATIENT = "patient", "Patient"
+
+
+STAFF_ROLES = frozenset({Role.PHYSICIAN, Role.NURSE})
+
+
+class TendUserManager(UserManager["User"]):
+    def create_superuser(self, username: str, email: str | None = None, password: str | None = None,
+                         **extra_fields: Any) -> User:
+        extra_fields["role"] = Role.ADMIN
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    role = models.CharField(max_length=16, choices=Role.choices)
+    display_name = models.CharField(max_length=120, blank=True)
+
+    objects: ClassVar[TendUserManager] = TendUserManager()  # type: ignore[assignment]
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(role__in=[r.value for r in Role]), name="user_role_valid"
+            ),
+        ]
+
+    @property
+    def is_care_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    def __str__(self) -> str:
+        return self.username
+
+
+class Language(models.TextChoices):
+    ENGLISH = "en", "English"
+    SPANISH = "es", "Español"
+
+
+class Patient(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.OneToOneField(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="patient_profile"
+    )
+    display_name = models.CharField(max_length=120)
+    birth_year = models.PositiveSmallIntegerField()
+    timezone = models.CharField(max_length=64)
+    language = models.CharField(max_length=2, choices=Language.choices, default=Language.ENGLISH)
+    care_team = models.ManyToManyField(
+        User, through="CareTeamMembership", through_fields=("patient", "staff"),
+        related_name="care_patients",
+    )
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Patient {self.id}"
+
+
+class CareTeamMembership(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="memberships")
+    staff = models.ForeignKey(User, on_delete=models.PROTECT, related_name="memberships")
+    added_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "staff"], name="care_team_once"),
+        ]
+        indexes = [models.Index(fields=["staff", "patient"], name="care_team_by_staff")]
+
+
+class ActivationCode(models.Model):
+    """A one-time code that lets a patient choose a username and password. Only its hash is kept."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="activation_codes")
+    code_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+
+class ApiToken(models.Model):
+    """A bearer token. The client holds the secret; the database holds only its SHA-256."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=now)
+    last_used_at = models.DateTimeField(default=now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["expires_at"], name="token_expiry")]
+
+
+class CourseStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    PAUSED = "paused", "Paused"
+    COMPLETED = "completed", "Completed"
+    STOPPED = "stopped", "Stopped"
+
+
+class TreatmentCourse(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="courses")
+    medication = models.CharField(max_length=120)
+    concentration_percent = models.DecimalField(
+        max_digits=5, decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal(100))],
+    )
+    vehicle = models.CharField(max_length=120)
+    body_site = models.CharField(max_length=120)
+    applications_per_day = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(6)]
+    )
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+    instructions = models.TextField(blank=True, max_length=4000)
+    status = models.CharField(max_length=16, choices=CourseStatus.choices, default=CourseStatus.ACTIVE)
+    prescribed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=now)
+    updated_at = models.DateTimeField(default=now)
+    version = models.PositiveIntegerField(default=1)
+    client_fingerprint = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-start_date", "-created_at"]
+        indexes = [models.Index(fields=["patient", "-start_date"], name="course_by_patient")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                name="course_end_after_start",
+            ),
+        ]
+
+
+class CoursePause(models.Model):
+    """A stretch of local days on which a paused course expects no application."""
+
+    course = models.ForeignKey(TreatmentCourse, on_delete=models.CASCADE, related_name="pauses")
+    starts_on = models.DateField()
+    ends_on = models.DateField(null=True, blank=True)  # open while the course is paused
+
+    class Meta:
+        ordering = ["starts_on"]
+
+
+class CourseRecord(models.Model):
+    """What every record of a course shares: a client-chosen id, versions, and voiding."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    course = models.ForeignKey(TreatmentCourse, on_delete=models.PROTECT, related_name="+")
+    # The patient is the course's; kept on the row so care-team scoping needs no join.
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    local_date = models.DateField()
+    notes = models.TextField(blank=True, max_length=2000)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=now)
+    updated_at = models.DateTimeField(default=now)
+    version = models.PositiveIntegerField(default=1)
+    # SHA-256 of the content as first created, to tell a retried create from a conflicting one.
+    client_fingerprint = models.CharField(max_length=64, blank=True)
+    entered_in_error_at = models.DateTimeField(null=True, blank=True)
+    entered_in_error_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    entered_in_error_reason = models.TextField(blank=True, max_length=1000)
+
+    # The name of the field holding when the thing happened.
+    time_field: ClassVar[str]
+
+    class Meta:
+        abstract = True
+
+    @property
+    def occurred_at(self) -> Any:
+        return getattr(self, self.time_field)
+
+    @property
+    def is_voided(self) -> bool:
+        return self.entered_in_error_at is not None
+
+
+def _record_indexes(prefix: str, time_field: str) -> list[models.Index]:
+    return [
+        models.Index(fields=["course", "local_date"], name=f"{prefix}_course_day",
+                     condition=Q(entered_in_error_at__isnull=True)),
+        models.Index(fields=["course", f"-{time_field}"], name=f"{prefix}_course_time"),
+        models.Index(fields=["patient", f"-{time_field}"], name=f"{prefix}_patient_time"),
+    ]
+
+
+class ApplicationStatus(models.TextChoices):
+    APPLIED = "applied", "Applied"
+    SKIPPED = "skipped", "Skipped"
+
+
+class Application(CourseRecord):
+    applied_at = models.DateTimeField()
+    status = models.CharField(max_length=8, choices=ApplicationStatus.choices)
+    skip_reason = models.CharField(max_length=500, blank=True)
+
+    time_field = "applied_at"
+
+    class Meta:
+        ordering = ["-applied_at"]
+        indexes = _record_indexes("app", "applied_at")
+
+
+class Drainage(models.TextChoices):
+    NONE = "none", "None"
+    CLEAR = "clear", "Clear"
+    CLOUDY = "cloudy", "Cloudy"
+    PUS = "pus", "Pus"
+
+
+class SymptomEntry(CourseRecord):
+    recorded_at = models.DateTimeField()
+    pain = models.PositiveSmallIntegerField(validators=[MaxValueValidator(10)])
+    itch = models.PositiveSmallIntegerField(validators=[MaxValueValidator(10)])
+    drainage = models.CharField(max_length=8, choices=Drainage.choices, default=Drainage.NONE)
+    fever = models.BooleanField(default=False)
+    redness_spreading = models.BooleanField(default=False)
+
+    time_field = "recorded_at"
+
+    class Meta:
+        ordering = ["-recorded_at"]
+        indexes = _record_indexes("sym", "recorded_at")
+        constraints = [
+            models.CheckConstraint(condition=Q(pain__lte=10) & Q(itch__lte=10), name="symptom_scale"),
+        ]
+
+
+class DebridementMethod(models.TextChoices):
+    EXCISIONAL = "excisional", "Excisional"
+    SHARP = "sharp", "Sharp"
+    MECHANICAL = "mechanical", "Mechanical"
+    ENZYMATIC = "enzymatic", "Enzymatic"
+    AUTOLYTIC = "autolytic", "Autolytic"
+
+
+class Debridement(CourseRecord):
+    performed_at = models.DateTimeField()
+    method = models.CharField(max_length=16, choices=DebridementMethod.choices)
+    nodules_removed = models.PositiveSmallIntegerField(default=0)
+    specimen_sent = models.BooleanField(default=False)
+
+    time_field = "performed_at"
+
+    class Meta:
+        ordering = ["-performed_at"]
+        indexes = _record_indexes("deb", "performed_at")
+
+
+class RecordVersion(models.Model):
+    """One earlier state of a record: who changed it, when, and each field's old and new value."""
+
+    id = models.BigAutoField(primary_key=True)
+    object_type = models.CharField(max_length=32)
+    object_id = models.UUIDField()
+    version = models.PositiveIntegerField()  # the version this change produced
+    changed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField(default=now)
+    action = models.CharField(max_length=32)  # "update" or "entered_in_error"
+    changes = models.JSONField()  # {"field": {"from": old, "to": new}}
+
+    class Meta:
+        ordering = ["object_type", "object_id", "version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["object_type", "object_id", "version"], name="record_version_once"
+            ),
+        ]
+
+
+class AuditOutcome(models.TextChoices):
+    ALLOWED = "allowed", "Allowed"
+    DENIED = "denied", "Denied"  # 401, 403, 404 on an object it may not see, 429
+    REJECTED = "rejected", "Rejected"  # invalid input: 400, 409, 413, 415
+    ERROR = "error", "Error"
+
+
+class AppendOnlyQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: Any) -> int:
+        raise PermissionError("audit events are append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("audit events are append-only")
+
+
+class AuditEvent(models.Model):
+    """Who read or changed what, when, from where. Never updated, never deleted.
+
+    PostgreSQL enforces this with a trigger as well (see the migration), so not even raw SQL from
+    the application can rewrite the trail.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    at = models.DateTimeField(default=now)
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
+        related_name="+",
+    )
+    actor_username = models.CharField(max_length=150, blank=True)
+    role = models.CharField(max_length=16, blank=True)
+    action = models.CharField(max_length=32)
+    outcome = models.CharField(max_length=16, choices=AuditOutcome.choices)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    object_type = models.CharField(max_length=32, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    patient = models.ForeignKey(
+        Patient, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
+        related_name="+",
+    )
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    method = models.CharField(max_length=8, blank=True)
+    path = models.CharField(max_length=300, blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [
+            models.Index(fields=["patient", "-at"], name="audit_by_patient"),
+            models.Index(fields=["actor", "-at"], name="audit_by_actor"),
+            models.Index(fields=["-at"], name="audit_by_time"),
+        ]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PermissionError("audit events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise PermissionError("audit events are append-only")

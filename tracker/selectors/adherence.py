@@ -1,0 +1,120 @@
+"""Adherence: how many of the expected applications were made, day by day, in the patient's days."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db.models import Count
+
+from tracker import clock
+from tracker.errors import field_error
+from tracker.models import Application, CoursePause, TreatmentCourse
+
+MAX_PERIOD_DAYS = 731
+
+
+@dataclass(frozen=True)
+class AdherenceDay:
+    date: dt.date
+    expected: int
+    applied: int
+    skipped: int
+
+
+@dataclass(frozen=True)
+class Adherence:
+    start: dt.date
+    end: dt.date
+    expected: int
+    applied: int
+    adherence_percent: float | None
+    current_streak_days: int
+    days: list[AdherenceDay]
+
+
+class _Schedule:
+    """Which local days of a course expect applications, and how many."""
+
+    def __init__(self, course: TreatmentCourse, pauses: list[CoursePause], today: dt.date) -> None:
+        self.per_day = course.applications_per_day
+        self.first = course.start_date
+        self.last = min(today, course.end_date) if course.end_date else today
+        self.pauses = [(p.starts_on, p.ends_on or dt.date.max) for p in pauses]
+
+    def expected(self, day: dt.date) -> int:
+        if not self.first <= day <= self.last:
+            return 0
+        if any(start <= day <= end for start, end in self.pauses):
+            return 0
+        return self.per_day
+
+
+def _counts(course: TreatmentCourse, start: dt.date, end: dt.date
+            ) -> dict[dt.date, dict[str, int]]:
+    rows = (
+        Application.objects.filter(course=course, entered_in_error_at__isnull=True,
+                                   local_date__range=(start, end))
+        .values("local_date", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    counts: dict[dt.date, dict[str, int]] = defaultdict(lambda: {"applied": 0, "skipped": 0})
+    for row in rows:
+        counts[row["local_date"]][row["status"]] = row["n"]
+    return counts
+
+
+def _streak(schedule: _Schedule, counts: dict[dt.date, dict[str, int]], today: dt.date) -> int:
+    """Consecutive fully-applied days ending today, or yesterday if today is not yet logged.
+
+    Days that expect nothing (a pause) neither break nor lengthen a streak.
+    """
+    day = min(today, schedule.last)
+    if day == today and schedule.expected(today):
+        logged = counts.get(today, {"applied": 0, "skipped": 0})
+        if logged["applied"] < schedule.expected(today):
+            if logged["skipped"]:
+                return 0
+            day = today - dt.timedelta(days=1)
+    streak = 0
+    while day >= schedule.first:
+        expected = schedule.expected(day)
+        if expected:
+            if counts.get(day, {"applied": 0})["applied"] < expected:
+                break
+            streak += 1
+        day -= dt.timedelta(days=1)
+    return streak
+
+
+def course_adherence(*, course: TreatmentCourse, start: dt.date | None = None,
+                     end: dt.date | None = None, today: dt.date | None = None) -> Adherence:
+    """Adherence over [start, end] (default: the course's first day to today, patient's days)."""
+    today = today or clock.today_in(course.patient.timezone)
+    start = start or course.start_date
+    end = end or max(today, start)
+    if end < start:
+        raise field_error("end", "The period cannot end before it starts.")
+    if (end - start).days + 1 > MAX_PERIOD_DAYS:
+        raise field_error("end", f"A period spans at most {MAX_PERIOD_DAYS} days.")
+
+    schedule = _Schedule(course, list(course.pauses.all()), today)
+    # One query covers both the period and the streak, which runs back from today.
+    lo, hi = min(start, course.start_date), max(end, today)
+    counts = _counts(course, lo, hi)
+
+    days = []
+    for day in clock.days(start, end):
+        expected = schedule.expected(day)
+        logged = counts.get(day, {"applied": 0, "skipped": 0})
+        applied = min(logged["applied"], expected)
+        skipped = min(logged["skipped"], expected - applied)
+        days.append(AdherenceDay(day, expected, applied, skipped))
+    total_expected = sum(d.expected for d in days)
+    total_applied = sum(d.applied for d in days)
+    percent = round(100 * total_applied / total_expected, 1) if total_expected else None
+    return Adherence(start=start, end=end, expected=total_expected, applied=total_applied,
+                     adherence_percent=percent, current_streak_days=_streak(schedule, counts, today),
+                     days=days)

@@ -1,0 +1,124 @@
+"""Prescribing a treatment course and changing it (status, end date, instructions)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import uuid
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from tracker import clock
+from tracker.errors import Conflict, ValidationError, field_error
+from tracker.models import CoursePause, CourseStatus, Patient, RecordVersion, TreatmentCourse, User
+from tracker.services.records import canonical, fingerprint
+
+COURSE_FIELDS = ("medication", "concentration_percent", "vehicle", "body_site",
+                 "applications_per_day", "start_date", "end_date", "instructions")
+CHANGEABLE_FIELDS = ("status", "end_date", "instructions")
+
+# Where a course may go from each status. Completed and stopped are final.
+_TRANSITIONS: dict[str, frozenset[str]] = {
+    CourseStatus.ACTIVE: frozenset({CourseStatus.PAUSED, CourseStatus.COMPLETED,
+                                    CourseStatus.STOPPED}),
+    CourseStatus.PAUSED: frozenset({CourseStatus.ACTIVE, CourseStatus.COMPLETED,
+                                    CourseStatus.STOPPED}),
+    CourseStatus.COMPLETED: frozenset(),
+    CourseStatus.STOPPED: frozenset(),
+}
+
+
+def _validate_dates(start: dt.date, end: dt.date | None, *, today: dt.date) -> None:
+    if end is not None and end < start:
+        raise field_error("end_date", "The course cannot end before it starts.")
+    if start < today - dt.timedelta(days=366):
+        raise field_error("start_date", "A course cannot start more than a year ago.")
+    if start > today + dt.timedelta(days=366):
+        raise field_error("start_date", "A course cannot start more than a year ahead.")
+
+
+def course_create(*, patient: Patient, prescribed_by: User, course_id: uuid.UUID | None = None,
+                  data: dict[str, Any]) -> tuple[TreatmentCourse, bool]:
+    """Prescribe a course; idempotent by id like every create. Returns (course, created)."""
+    content = {name: data.get(name) for name in COURSE_FIELDS}
+    content["instructions"] = content["instructions"] or ""
+    if isinstance(content["concentration_percent"], float | int):
+        content["concentration_percent"] = decimal.Decimal(str(content["concentration_percent"]))
+    print_ = fingerprint({"patient": patient.pk, **content})
+
+    def existing_or_conflict() -> TreatmentCourse | None:
+        existing = TreatmentCourse.objects.filter(pk=course_id).first()
+        if existing is not None and existing.client_fingerprint != print_:
+            raise Conflict("Another course with different content already has this id.",
+                           field="id")
+        return existing
+
+    if course_id is not None and (found := existing_or_conflict()) is not None:
+        return found, False
+    _validate_dates(content["start_date"], content["end_date"],
+                    today=clock.today_in(patient.timezone))
+    course = TreatmentCourse(id=course_id or uuid.uuid4(), patient=patient,
+                             prescribed_by=prescribed_by, client_fingerprint=print_, **content)
+    try:
+        with transaction.atomic():
+            course.save(force_insert=True)
+    except IntegrityError:
+        if course_id is not None and (found := existing_or_conflict()) is not None:
+            return found, False
+        raise
+    return course, True
+
+
+def _apply_status(course: TreatmentCourse, new: str, *, today: dt.date) -> None:
+    old = course.status
+    if new not in _TRANSITIONS[old]:
+        raise field_error("status", f"A {old} course cannot become {new}.")
+    open_pause = course.pauses.filter(ends_on__isnull=True).first()
+    if open_pause is not None:
+        # Resumed or ended: the pause covers the days up to yesterday. Paused and resumed the same
+        # day, today is still expected and the pause covered nothing.
+        if new == CourseStatus.ACTIVE and open_pause.starts_on >= today:
+            open_pause.delete()
+        else:
+            open_pause.ends_on = today - dt.timedelta(days=1) if new == CourseStatus.ACTIVE else today
+            open_pause.save(update_fields=["ends_on"])
+    if new == CourseStatus.PAUSED:
+        CoursePause.objects.create(course=course, starts_on=today)
+    if new in (CourseStatus.COMPLETED, CourseStatus.STOPPED) and (
+        course.end_date is None or course.end_date > today
+    ):
+        course.end_date = max(today, course.start_date)
+    course.status = new
+
+
+@transaction.atomic
+def course_update(*, course: TreatmentCourse, changed_by: User, changes: dict[str, Any]
+                  ) -> TreatmentCourse:
+    """Change status, end date or instructions. The earlier values are kept as a version."""
+    course = TreatmentCourse.objects.select_for_update().select_related("patient").get(pk=course.pk)
+    unknown = set(changes) - set(CHANGEABLE_FIELDS)
+    if unknown:
+        raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
+    before = {name: getattr(course, name) for name in CHANGEABLE_FIELDS}
+    today = clock.today_in(course.patient.timezone)
+    if "end_date" in changes:
+        end = changes["end_date"]
+        if end is not None and end < course.start_date:
+            raise field_error("end_date", "The course cannot end before it starts.")
+        course.end_date = end
+    if "instructions" in changes:
+        course.instructions = changes["instructions"] or ""
+    if "status" in changes and changes["status"] != course.status:
+        _apply_status(course, changes["status"], today=today)
+    diff = {name: {"from": canonical(before[name]), "to": canonical(getattr(course, name))}
+            for name in CHANGEABLE_FIELDS if before[name] != getattr(course, name)}
+    if not diff:
+        return course
+    course.version += 1
+    course.updated_at = timezone.now()
+    course.save()
+    RecordVersion.objects.create(object_type="course", object_id=course.pk, version=course.version,
+                                 changed_by=changed_by, action="update", changes=diff)
+    return course

@@ -1,0 +1,197 @@
+"""Accounts and people: staff, patients, their activation, their care team."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+
+from tracker import clock
+from tracker.errors import Conflict, ValidationError, field_error
+from tracker.models import (
+    STAFF_ROLES,
+    ActivationCode,
+    ApiToken,
+    CareTeamMembership,
+    Language,
+    Patient,
+    Role,
+    User,
+)
+from tracker.services.auth import login_check_throttle, login_record_failure
+
+# No 0/O, 1/I/L: the code is read aloud and typed by older patients.
+_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+_CODE_LENGTH = 12
+
+
+def _validate_new_password(password: str, user: User) -> None:
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from None
+
+
+def _ensure_username_free(username: str) -> None:
+    if User.objects.filter(username__iexact=username).exists():
+        raise field_error("username", "This username is taken.")
+
+
+@transaction.atomic
+def staff_create(*, username: str, password: str, role: str, display_name: str) -> User:
+    if role not in STAFF_ROLES:
+        raise field_error("role", "Must be nurse or physician.")
+    _ensure_username_free(username)
+    user = User(username=username, role=role, display_name=display_name)
+    _validate_new_password(password, user)
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        raise field_error("username", "This username is taken.") from None
+    return user
+
+
+def _validate_patient_fields(*, birth_year: int, timezone_name: str, language: str) -> None:
+    errors: dict[str, list[str]] = {}
+    this_year = timezone.now().year
+    if not 1900 <= birth_year <= this_year:
+        errors["birth_year"] = [f"Must be between 1900 and {this_year}."]
+    if not clock.is_valid_timezone(timezone_name):
+        errors["timezone"] = ["Not an IANA time zone name (e.g. America/Denver)."]
+    if language not in Language.values:
+        errors["language"] = ["Must be en or es."]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _hash_code(code: str) -> str:
+    normalized = "".join(ch for ch in code.upper() if ch.isalnum())
+    return salted_hmac("tend.activation-code", normalized).hexdigest()
+
+
+def activation_code_issue(*, patient: Patient, issued_by: User) -> str:
+    """Make a new one-time code (earlier unused ones stop working). Returns the code in clear."""
+    raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(_CODE_LENGTH))
+    code = "-".join(raw[i:i + 4] for i in range(0, _CODE_LENGTH, 4))
+    now = timezone.now()
+    with transaction.atomic():
+        if patient.user_id is not None:
+            raise Conflict("This patient has already activated their account.")
+        ActivationCode.objects.filter(patient=patient, used_at__isnull=True).update(expires_at=now)
+        ActivationCode.objects.create(
+            patient=patient, code_hash=_hash_code(code), created_by=issued_by,
+            expires_at=now + dt.timedelta(days=settings.TEND_ACTIVATION_DAYS),
+        )
+    return code
+
+
+@transaction.atomic
+def patient_create(*, created_by: User, display_name: str, birth_year: int, timezone_name: str,
+                   language: str) -> tuple[Patient, str]:
+    """Register a patient, put the creator on the care team, and issue an activation code."""
+    _validate_patient_fields(birth_year=birth_year, timezone_name=timezone_name, language=language)
+    patient = Patient.objects.create(
+        display_name=display_name, birth_year=birth_year, timezone=timezone_name,
+        language=language, created_by=created_by,
+    )
+    CareTeamMembership.objects.create(patient=patient, staff=created_by, added_by=created_by)
+    code = activation_code_issue(patient=patient, issued_by=created_by)
+    return patient, code
+
+
+@transaction.atomic
+def patient_update(*, patient: Patient, changes: dict[str, object]) -> Patient:
+    merged = {
+        "birth_year": changes.get("birth_year", patient.birth_year),
+        "timezone_name": changes.get("timezone", patient.timezone),
+        "language": changes.get("language", patient.language),
+    }
+    _validate_patient_fields(**merged)  # type: ignore[arg-type]
+    for name, value in changes.items():
+        setattr(patient, name, value)
+    patient.save(update_fields=list(changes) or None)
+    return patient
+
+
+def patient_activate(*, activation_code: str, username: str, password: str,
+                     ip: str | None = None) -> User:
+    """Turn a valid, unused, unexpired code into the patient's login. A code works once.
+
+    Wrong codes count against the address like failed sign-ins, so codes cannot be guessed.
+    """
+    login_check_throttle(username="", ip=ip, scope="activation")
+    try:
+        return _activate(activation_code=activation_code, username=username, password=password)
+    except ValidationError as exc:
+        if "activation_code" in exc.message_dict:
+            login_record_failure(username="", ip=ip, scope="activation")
+        raise
+
+
+@transaction.atomic
+def _activate(*, activation_code: str, username: str, password: str) -> User:
+    now = timezone.now()
+    code = (
+        ActivationCode.objects.select_for_update()
+        .select_related("patient")
+        .filter(code_hash=_hash_code(activation_code), used_at__isnull=True, expires_at__gt=now)
+        .first()
+    )
+    if code is None or code.patient.user_id is not None:
+        raise field_error("activation_code", "This code is not valid. It may have expired.")
+    _ensure_username_free(username)
+    user = User(username=username, role=Role.PATIENT, display_name=code.patient.display_name)
+    _validate_new_password(password, user)
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        raise field_error("username", "This username is taken.") from None
+    code.used_at = now
+    code.save(update_fields=["used_at"])
+    Patient.objects.filter(pk=code.patient_id).update(user=user)
+    return user
+
+
+@transaction.atomic
+def care_team_add(*, patient: Patient, staff_id: object, added_by: User) -> CareTeamMembership:
+    staff = User.objects.filter(pk=staff_id, is_active=True, role__in=STAFF_ROLES).first()
+    if staff is None:
+        raise field_error("staff_id", "No active nurse or physician has this id.")
+    membership, created = CareTeamMembership.objects.get_or_create(
+        patient=patient, staff=staff, defaults={"added_by": added_by}
+    )
+    if not created:
+        raise Conflict("This person is already on the care team.", field="staff_id")
+    return membership
+
+
+@transaction.atomic
+def user_deactivate(*, user: User) -> User:
+    """A deactivated user can no longer sign in; their tokens die now and sessions on next use."""
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    return user
+
+
+@transaction.atomic
+def staff_update(*, user: User, is_active: bool | None = None, display_name: str | None = None
+                 ) -> User:
+    if display_name is not None:
+        user.display_name = display_name
+        user.save(update_fields=["display_name"])
+    if is_active is False and user.is_active:
+        user_deactivate(user=user)
+    elif is_active is True and not user.is_active:
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+    return user
