@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from api.views.health import healthz
@@ -10,6 +11,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
+    # Until the PWA is served here, the front door is the API's own documentation.
+    path("", RedirectView.as_view(url="/api/docs/", permanent=False)),
 ]
 
 handler400 = "api.problems.bad_request"
