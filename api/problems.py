@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from tracker.errors import Conflict
+from tracker.imaging import ImageRejected
 from tracker.services.auth import Throttled as LoginThrottled
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -89,6 +90,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         if exc.field:
             body["errors"] = {exc.field: [exc.detail]}
         return Response(body, status=409, content_type=PROBLEM_CONTENT_TYPE)
+    elif isinstance(exc, ImageRejected):
+        return Response(problem(exc.status, exc.message, errors={"image": [exc.message]}),
+                        status=exc.status, content_type=PROBLEM_CONTENT_TYPE)
     elif isinstance(exc, LoginThrottled):
         exc = exceptions.Throttled(wait=exc.retry_after)
     elif isinstance(exc, RequestDataTooBig):

@@ -13,17 +13,23 @@ from rest_framework import serializers
 from api.fields import AwareDateTimeField, StrictBooleanField, StrictIntegerField
 from tracker import access
 from tracker.models import (
+    Alert,
     Application,
     ApplicationStatus,
     CourseStatus,
     Debridement,
     DebridementMethod,
     Drainage,
+    Exudate,
     Language,
     Patient,
+    Photo,
+    PhotoStatus,
     RecordVersion,
+    Review,
     Role,
     SymptomEntry,
+    TissueType,
     TreatmentCourse,
     User,
 )
@@ -343,3 +349,86 @@ class AuditEventSerializer(serializers.Serializer):
     patient = serializers.UUIDField(source="patient_id", allow_null=True)
     ip = serializers.IPAddressField(allow_null=True)
     request_id = serializers.CharField()
+
+
+# --- Photos, reviews, alerts ----------------------------------------------------------------------
+class ReviewSerializer(ModelSerializer):
+    class Meta:
+        model = Review
+        fields = ["id", "photo", "course", "reviewer", "created_at", "length_cm", "width_cm",
+                  "area_cm2", "exudate", "tissue_type", "push_score", "signs_of_infection",
+                  "flag_for_physician", "comment"]
+
+
+class ReviewInputSerializer(InputSerializer):
+    id = serializers.UUIDField(required=False)
+    length_cm = serializers.DecimalField(max_digits=5, decimal_places=1, min_value=Decimal(0),
+                                         max_value=Decimal(100))
+    width_cm = serializers.DecimalField(max_digits=5, decimal_places=1, min_value=Decimal(0),
+                                        max_value=Decimal(100))
+    exudate = serializers.ChoiceField(choices=Exudate.values)
+    tissue_type = serializers.ChoiceField(choices=TissueType.values)
+    signs_of_infection = StrictBooleanField(required=False, default=False)
+    flag_for_physician = StrictBooleanField(required=False, default=False)
+    comment = text(4000, required=False, allow_blank=True)
+
+
+class PhotoSerializer(RecordSerializer):
+    note = serializers.CharField(source="notes")
+    image_url = serializers.SerializerMethodField()
+    thumbnail_url = serializers.SerializerMethodField()
+    reviews = ReviewSerializer(many=True, read_only=True)
+    latest_review = serializers.SerializerMethodField()
+    failure_reason = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Photo
+        fields = ["id", "course", "patient", "taken_at", "local_date", "note", "status",
+                  "failure_reason", "width", "height", "sha256", "image_url", "thumbnail_url",
+                  "reviews", "latest_review", "recorded_by", "created_at", "updated_at", "version",
+                  "entered_in_error", "entered_in_error_at", "entered_in_error_reason"]
+
+    def _url(self, photo: Photo, which: str) -> str | None:
+        if photo.status != PhotoStatus.READY:
+            return None
+        path = f"/api/v1/photos/{photo.pk}/{which}/"
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+    def get_image_url(self, photo: Photo) -> str | None:
+        return self._url(photo, "image")
+
+    def get_thumbnail_url(self, photo: Photo) -> str | None:
+        return self._url(photo, "thumbnail")
+
+    def get_latest_review(self, photo: Photo) -> dict[str, Any] | None:
+        reviews = list(photo.reviews.all())  # prefetched, newest first
+        return ReviewSerializer(reviews[0]).data if reviews else None
+
+    def get_failure_reason(self, photo: Photo) -> str:
+        """Why processing failed is for staff; a patient is asked to send the photo again."""
+        request = self.context.get("request")
+        if request is not None and access.role_of(request.user) == Role.PATIENT:
+            return "" if photo.status != PhotoStatus.FAILED else "Please take the photo again."
+        return photo.failure_reason
+
+
+class PhotoUploadSerializer(InputSerializer):
+    id = serializers.UUIDField(required=False)
+    course = ScopedPrimaryKeyField(kind="course", base=TreatmentCourse.objects.select_related("patient"),
+                                   path="patient")
+    taken_at = AwareDateTimeField()
+    note = text(2000, required=False, allow_blank=True)
+    image = serializers.FileField(allow_empty_file=True, use_url=False)
+
+
+class PhotoUpdateSerializer(InputSerializer):
+    taken_at = AwareDateTimeField(required=False)
+    note = text(2000, required=False, allow_blank=True)
+
+
+class AlertSerializer(ModelSerializer):
+    class Meta:
+        model = Alert
+        fields = ["id", "course", "patient", "kind", "severity", "created_at", "detail", "status",
+                  "source_type", "source_id", "acknowledged_at", "acknowledged_by"]

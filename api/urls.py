@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from api.views import audit, auth, courses, people, records
+from api.views import alerts, audit, auth, courses, people, photos, records
 
 router = SimpleRouter(trailing_slash=True)
 router.register("staff", people.StaffViewSet, basename="staff")
@@ -10,6 +10,9 @@ router.register("courses", courses.CourseViewSet, basename="course")
 router.register("applications", records.ApplicationViewSet, basename="application")
 router.register("symptoms", records.SymptomViewSet, basename="symptom")
 router.register("debridements", records.DebridementViewSet, basename="debridement")
+router.register("photos", photos.PhotoViewSet, basename="photo")
+router.register("review-queue", photos.ReviewQueueViewSet, basename="review-queue")
+router.register("alerts", alerts.AlertViewSet, basename="alert")
 router.register("audit-events", audit.AuditEventViewSet, basename="audit-event")
 
 urlpatterns = [

@@ -167,7 +167,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tracker.tasks.purge_expired_credentials",
         "schedule": 3600.0,
     },
+    # Picks up photos a broker outage or a lost worker left in `processing`.
+    "requeue-stale-photos": {
+        "task": "tracker.tasks.requeue_stale_photos",
+        "schedule": float(env_int("TEND_SWEEP_INTERVAL_SECONDS", 60, minimum=1)),
+    },
 }
+# A photo still `processing` this long after it was enqueued is enqueued again. Processing a 48 MP
+# photo takes about a second; minutes leave room for a backlog without doubling work.
+TEND_PHOTO_REQUEUE_AFTER_SECONDS = env_int("TEND_PHOTO_REQUEUE_AFTER_SECONDS", 300, minimum=1)
 
 # --- Authentication and passwords -----------------------------------------------------------------
 AUTH_USER_MODEL = "tracker.User"

@@ -19,8 +19,8 @@ os.environ.setdefault(
     "REDIS_URL", os.environ.get("TEND_TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
 )
 
-from config.settings import *  # noqa: F403
-from config.settings import CACHES, DATABASES, REDIS_URL
+from config.settings import *  # noqa: E402,F403
+from config.settings import CACHES, DATABASES, REDIS_URL  # noqa: E402
 
 TEST_RUN_ID = os.environ["TEND_TEST_RUN_ID"]
 

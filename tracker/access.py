@@ -32,6 +32,10 @@ class Action(StrEnum):
     SYMPTOM_WRITE = "symptom.write"
     DEBRIDEMENT_WRITE = "debridement.write"
     AUDIT_READ = "audit.read"
+    PHOTO_WRITE = "photo.write"
+    PHOTO_RETRY = "photo.retry"
+    REVIEW_WRITE = "review.write"
+    ALERT_READ = "alert.read"
 
 
 _P, _N, _D, _A = Role.PATIENT, Role.NURSE, Role.PHYSICIAN, Role.ADMIN
@@ -49,6 +53,10 @@ _ALLOWED: dict[Action, frozenset[str]] = {
     Action.SYMPTOM_WRITE: frozenset({_P, _N, _D}),
     Action.DEBRIDEMENT_WRITE: frozenset({_N, _D}),
     Action.AUDIT_READ: frozenset({_A, _D}),
+    Action.PHOTO_WRITE: frozenset({_P, _N, _D}),
+    Action.PHOTO_RETRY: frozenset({_N, _D}),
+    Action.REVIEW_WRITE: frozenset({_N, _D}),
+    Action.ALERT_READ: frozenset({_N, _D}),
 }
 
 

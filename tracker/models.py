@@ -367,3 +367,124 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PermissionError("audit events are append-only")
+
+
+# --- Wound photos, reviews and alerts -------------------------------------------------------------
+class PhotoStatus(models.TextChoices):
+    PROCESSING = "processing", "Processing"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class Photo(CourseRecord):
+    """A wound photo. The upload is kept raw in private storage until a worker has made the
+    upright, metadata-free full image and thumbnail; then the raw bytes are deleted."""
+
+    taken_at = models.DateTimeField()
+    status = models.CharField(max_length=12, choices=PhotoStatus.choices,
+                              default=PhotoStatus.PROCESSING)
+    failure_reason = models.CharField(max_length=300, blank=True)
+    upload_format = models.CharField(max_length=8)
+    upload_bytes = models.PositiveIntegerField()
+    upload_name = models.CharField(max_length=200, blank=True)  # storage name; "" once processed
+    image_name = models.CharField(max_length=200, blank=True)
+    image_bytes = models.PositiveIntegerField(null=True, blank=True)
+    thumbnail_name = models.CharField(max_length=200, blank=True)
+    thumbnail_bytes = models.PositiveIntegerField(null=True, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)  # of the served full image
+    attempts = models.PositiveSmallIntegerField(default=0)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    time_field = "taken_at"
+
+    class Meta:
+        ordering = ["-taken_at"]
+        indexes = [
+            *_record_indexes("photo", "taken_at"),
+            models.Index(fields=["status", "enqueued_at"], name="photo_status",
+                         condition=Q(status="processing")),
+        ]
+
+
+class Exudate(models.TextChoices):
+    NONE = "none", "None"
+    LIGHT = "light", "Light"
+    MODERATE = "moderate", "Moderate"
+    HEAVY = "heavy", "Heavy"
+
+
+class TissueType(models.TextChoices):
+    CLOSED = "closed", "Closed"
+    EPITHELIAL = "epithelial", "Epithelial tissue"
+    GRANULATION = "granulation", "Granulation tissue"
+    SLOUGH = "slough", "Slough"
+    NECROTIC = "necrotic", "Necrotic tissue"
+
+
+class Review(models.Model):
+    """A nurse's or physician's measurement of one photo, with its PUSH Tool 3.0 score."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    photo = models.ForeignKey(Photo, on_delete=models.PROTECT, related_name="reviews")
+    course = models.ForeignKey(TreatmentCourse, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    reviewer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=now)
+    length_cm = models.DecimalField(max_digits=5, decimal_places=1)
+    width_cm = models.DecimalField(max_digits=5, decimal_places=1)
+    area_cm2 = models.DecimalField(max_digits=8, decimal_places=2)
+    exudate = models.CharField(max_length=10, choices=Exudate.choices)
+    tissue_type = models.CharField(max_length=12, choices=TissueType.choices)
+    push_score = models.PositiveSmallIntegerField()
+    signs_of_infection = models.BooleanField(default=False)
+    flag_for_physician = models.BooleanField(default=False)
+    comment = models.TextField(blank=True, max_length=4000)
+    client_fingerprint = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["photo", "-created_at"], name="review_by_photo"),
+                   models.Index(fields=["course", "-created_at"], name="review_by_course")]
+        constraints = [
+            models.CheckConstraint(condition=Q(push_score__lte=17), name="push_score_range"),
+        ]
+
+
+class AlertSeverity(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+
+
+class AlertStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+
+
+class Alert(models.Model):
+    """Something the care team must look at. One open alert per course and kind: an episode."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    course = models.ForeignKey(TreatmentCourse, on_delete=models.PROTECT, related_name="alerts")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=32)
+    severity = models.CharField(max_length=8, choices=AlertSeverity.choices)
+    detail = models.TextField()
+    status = models.CharField(max_length=16, choices=AlertStatus.choices, default=AlertStatus.OPEN)
+    source_type = models.CharField(max_length=32, blank=True)
+    source_id = models.UUIDField(null=True, blank=True)
+    created_at = models.DateTimeField(default=now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT,
+                                        related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["patient", "status", "-created_at"], name="alert_by_patient")]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "kind"], condition=Q(status="open"),
+                                    name="one_open_alert_per_kind"),
+        ]

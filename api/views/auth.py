@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.contrib.auth import login, logout
@@ -72,6 +73,8 @@ class SessionView(_PublicView):
         login(request._request, user, backend="django.contrib.auth.backends.ModelBackend")  # rotates the key
         policy = auth_service.session_policy(user)
         request.session.set_expiry(policy.max_seconds)
+        # The idle and total limits (SessionPolicyMiddleware) count from now, not the next request.
+        request.session["tend_signed_in_at"] = request.session["tend_last_seen_at"] = time.time()
         return Response({"user": UserSerializer(user).data})
 
     @extend_schema(request=None, responses={204: None})

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
-from django.views.decorators.http import require_GET
 
+from api.problems import problem_response
 from config.celery import app as celery_app
 
 
@@ -29,8 +29,11 @@ def _broker() -> str:
     return "ok"
 
 
-@require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
+    if request.method not in ("GET", "HEAD"):
+        # Problem details, like every other 405 (Django's require_GET answers an empty HTML page).
+        return problem_response(405, f'Method "{request.method}" not allowed.',
+                                headers={"Allow": "GET, HEAD"})
     checks = {"database": _database(), "broker": _broker()}
     healthy = all(value == "ok" for value in checks.values())
     return JsonResponse(checks, status=200 if healthy else 503)

@@ -87,7 +87,7 @@ class PatientViewSet(TendViewSet):
         )
         self.audit.touch("patient", patient.pk, patient.pk)
         patient = self.base_queryset().get(pk=patient.pk)
-        body = PatientCreatedSerializer(patient).data | {"activation_code": code}
+        body = PatientSerializer(patient).data | {"activation_code": code}
         return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=PatientInputSerializer, responses={200: PatientSerializer})

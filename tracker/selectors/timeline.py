@@ -8,7 +8,14 @@ from dataclasses import dataclass
 
 from django.db.models import CharField, F, QuerySet, Value
 
-from tracker.models import Application, CourseRecord, Debridement, SymptomEntry, TreatmentCourse
+from tracker.models import (
+    Application,
+    CourseRecord,
+    Debridement,
+    Photo,
+    SymptomEntry,
+    TreatmentCourse,
+)
 
 
 @dataclass(frozen=True)
@@ -29,6 +36,8 @@ def _summary(record: CourseRecord) -> str:
         text = f"Pain {record.pain}/10, itch {record.itch}/10, drainage {record.drainage}"
         if flags:
             text += "; " + ", ".join(flags)
+    elif isinstance(record, Photo):
+        text = f"Wound photo ({record.status})"
     else:
         assert isinstance(record, Debridement)
         text = f"{record.get_method_display()} debridement, {record.nodules_removed} nodules removed"
@@ -43,6 +52,7 @@ _SOURCES: dict[str, type[CourseRecord]] = {
     "application": Application,
     "symptom": SymptomEntry,
     "debridement": Debridement,
+    "photo": Photo,
 }
 
 

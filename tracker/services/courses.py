@@ -44,8 +44,10 @@ def course_create(*, patient: Patient, prescribed_by: User, course_id: uuid.UUID
     """Prescribe a course; idempotent by id like every create. Returns (course, created)."""
     content = {name: data.get(name) for name in COURSE_FIELDS}
     content["instructions"] = content["instructions"] or ""
-    if isinstance(content["concentration_percent"], float | int):
-        content["concentration_percent"] = decimal.Decimal(str(content["concentration_percent"]))
+    if isinstance(content["concentration_percent"], float | int | decimal.Decimal):
+        # Stored with two decimals: 10, 10.0 and 10.00 are the same content for idempotency.
+        content["concentration_percent"] = decimal.Decimal(
+            str(content["concentration_percent"])).quantize(decimal.Decimal("0.01"))
     print_ = fingerprint({"patient": patient.pk, **content})
 
     def existing_or_conflict() -> TreatmentCourse | None:

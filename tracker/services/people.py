@@ -6,7 +6,9 @@ import datetime as dt
 import secrets
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.sessions.models import Session
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -176,10 +178,15 @@ def care_team_add(*, patient: Patient, staff_id: object, added_by: User) -> Care
 
 @transaction.atomic
 def user_deactivate(*, user: User) -> User:
-    """A deactivated user can no longer sign in; their tokens die now and sessions on next use."""
+    """A deactivated user can no longer sign in; their tokens and sessions die now, for good
+    (reactivating the account later does not bring an old sign-in back)."""
     user.is_active = False
     user.save(update_fields=["is_active"])
     ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    # Sessions are not indexed by user; deactivation is rare, so reading the live ones is fine.
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if session.get_decoded().get(SESSION_KEY) == str(user.pk):
+            session.delete()
     return user
 
 

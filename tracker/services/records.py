@@ -29,6 +29,7 @@ from tracker.models import (
     CourseRecord,
     CourseStatus,
     Debridement,
+    Photo,
     RecordVersion,
     SymptomEntry,
     TreatmentCourse,
@@ -57,8 +58,12 @@ SYMPTOM = RecordKind(SymptomEntry, "symptom",
                       "notes"))
 DEBRIDEMENT = RecordKind(Debridement, "debridement",
                          ("performed_at", "method", "nodules_removed", "specimen_sent", "notes"))
+# A photo is created by services/photos.py (multipart); corrections and voiding are shared.
+PHOTO = RecordKind(Photo, "photo", ("taken_at", "notes"))
 
-KINDS = {kind.object_type: kind for kind in (APPLICATION, SYMPTOM, DEBRIDEMENT)}
+KINDS = {kind.object_type: kind for kind in (APPLICATION, SYMPTOM, DEBRIDEMENT, PHOTO)}
+# The debridement that opens a course, and the baseline photo, come before its first day.
+_MAY_PREDATE_COURSE = (DEBRIDEMENT, PHOTO)
 
 
 def canonical(value: Any) -> Any:
@@ -79,14 +84,13 @@ def _content(kind: RecordKind, data: dict[str, Any]) -> dict[str, Any]:
     return {name: data.get(name, defaults.get(name)) for name in kind.fields}
 
 
-def _validate(kind: RecordKind, course: TreatmentCourse, content: dict[str, Any]) -> None:
+def validate_content(kind: RecordKind, course: TreatmentCourse, content: dict[str, Any]) -> None:
     """Rules beyond field types: when the thing happened, and what the kind itself requires."""
     time_field = kind.time_field
     instant = content[time_field]
     clock.ensure_not_future(time_field, instant)
     day = clock.local_date(instant, course.patient.timezone)
-    # The debridement that opens a course is done before its first day, so it may predate it.
-    if kind is not DEBRIDEMENT and day < course.start_date:
+    if kind not in _MAY_PREDATE_COURSE and day < course.start_date:
         raise field_error(time_field, f"This is before the course started ({course.start_date}).")
     if course.end_date and day > course.end_date:
         raise field_error(time_field, f"This is after the course ended ({course.end_date}).")
@@ -97,7 +101,7 @@ def _validate(kind: RecordKind, course: TreatmentCourse, content: dict[str, Any]
             raise field_error("skip_reason", "Only a skipped application has a skip reason.")
 
 
-def _ensure_course_open(course: TreatmentCourse) -> None:
+def ensure_course_open(course: TreatmentCourse) -> None:
     if course.status != CourseStatus.ACTIVE:
         raise field_error("course", f"This course is {course.status}; it takes no new records.")
 
@@ -125,8 +129,8 @@ def record_create(*, kind: RecordKind, recorded_by: User, course: TreatmentCours
     if record_id is not None and (found := existing_or_conflict()) is not None:
         return found, False
 
-    _ensure_course_open(course)
-    _validate(kind, course, content)
+    ensure_course_open(course)
+    validate_content(kind, course, content)
     record = model(
         id=record_id or uuid.uuid4(), course=course, patient_id=course.patient_id,
         local_date=clock.local_date(content[kind.time_field], course.patient.timezone),
@@ -177,7 +181,7 @@ def record_update(*, kind: RecordKind, record: R, changed_by: User, changes: dic
     if not diff:
         return record
     content.update(changes)
-    _validate(kind, record.course, content)
+    validate_content(kind, record.course, content)
     for name, change in diff.items():
         setattr(record, name, change["to"])
     if kind.time_field in diff:

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api.base import TendViewSet
+from api.serializers import AlertSerializer
+from tracker import access
+from tracker.access import Action
+from tracker.models import Alert, AlertStatus
+from tracker.services.alerts import alert_acknowledge
+
+
+class AlertFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(choices=AlertStatus.choices)
+    course = filters.UUIDFilter(field_name="course_id")
+    patient = filters.UUIDFilter(field_name="patient_id")
+
+    class Meta:
+        model = Alert
+        fields = ["status", "course", "patient"]
+
+
+class AlertViewSet(TendViewSet):
+    """Alerts on the user's patients, for the care team (staff only)."""
+
+    model = Alert
+    serializer_class = AlertSerializer
+    filterset_class = AlertFilter
+    audit_object_type = "alert"
+    http_method_names = ["get", "post", "head", "options"]
+
+    def base_queryset(self) -> QuerySet[Alert]:
+        return Alert.objects.all()
+
+    def initial(self, request: Request, *args: object, **kwargs: object) -> None:
+        super().initial(request, *args, **kwargs)
+        access.require(request.user, Action.ALERT_READ)  # type: ignore[arg-type]
+
+    @extend_schema(request=None, responses={200: AlertSerializer})
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request: Request, pk: str) -> Response:
+        self.audit.action = "acknowledge"
+        alert = alert_acknowledge(alert=self.get_object(), by=request.user)  # type: ignore[arg-type]
+        return Response(AlertSerializer(alert).data)

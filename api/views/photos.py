@@ -1,0 +1,163 @@
+"""Wound photos: upload (202, processed in the background), private serving, reviews, the queue."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models import Prefetch, QuerySet
+from django.http import FileResponse
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api.base import TendViewSet
+from api.serializers import (
+    PhotoSerializer,
+    PhotoUpdateSerializer,
+    PhotoUploadSerializer,
+    ReviewInputSerializer,
+    ReviewSerializer,
+)
+from api.views.records import RecordViewSet
+from tracker import access, imaging
+from tracker.access import Action
+from tracker.models import Photo, PhotoStatus, Review
+from tracker.services import photos, records, reviews
+
+
+class PhotoFilter(filters.FilterSet):
+    course = filters.UUIDFilter(field_name="course_id")
+    patient = filters.UUIDFilter(field_name="patient_id")
+    status = filters.ChoiceFilter(choices=PhotoStatus.choices)
+
+    class Meta:
+        model = Photo
+        fields = ["course", "patient", "status"]
+
+
+def _with_reviews(queryset: QuerySet[Photo]) -> QuerySet[Photo]:
+    return queryset.prefetch_related(
+        Prefetch("reviews", queryset=Review.objects.order_by("-created_at"))
+    )
+
+
+class PhotoViewSet(RecordViewSet):
+    kind = records.PHOTO
+    write_action = Action.PHOTO_WRITE
+    model = Photo
+    serializer_class = PhotoSerializer
+    input_serializer_class = PhotoUploadSerializer
+    filterset_class = PhotoFilter
+    filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
+    ordering_fields = ["taken_at", "created_at"]
+    ordering = ["-taken_at"]
+    parser_classes = [MultiPartParser, JSONParser]
+    audit_object_type = "photo"
+
+    def base_queryset(self) -> QuerySet[Photo]:
+        return _with_reviews(Photo.objects.all())
+
+    @extend_schema(request={"multipart/form-data": PhotoUploadSerializer},
+                   responses={202: PhotoSerializer, 200: PhotoSerializer})
+    def create(self, request: Request) -> Response:
+        access.require(request.user, Action.PHOTO_WRITE)  # type: ignore[arg-type]
+        values = dict(self._input(data=request.data).validated_data)
+        course, upload = values.pop("course"), values.pop("image")
+        self.audit.touch("photo", values.get("id") or "", course.patient_id)
+        if upload.size > settings.TEND_MAX_UPLOAD_BYTES:
+            raise imaging.ImageRejected("The file is larger than the upload limit.", status=413)
+        photo, created = photos.photo_upload(
+            course=course, uploaded_by=request.user, data=upload.read(),  # type: ignore[arg-type]
+            taken_at=values["taken_at"], note=values.get("note", ""), photo_id=values.get("id"),
+        )
+        self.audit.targets.clear()
+        self.audit.touch("photo", photo.pk, photo.patient_id)
+        photo = self.base_queryset().get(pk=photo.pk)
+        return Response(self.get_serializer(photo).data,
+                        status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK)
+
+    @extend_schema(request=PhotoUpdateSerializer, responses={200: PhotoSerializer})
+    def partial_update(self, request: Request, pk: str) -> Response:
+        photo = self.get_object()
+        access.require(request.user, Action.PHOTO_WRITE)  # type: ignore[arg-type]
+        data = PhotoUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        changes = dict(data.validated_data)
+        if "note" in changes:
+            changes["notes"] = changes.pop("note")
+        records.record_update(kind=self.kind, record=photo, changed_by=request.user,  # type: ignore[arg-type]
+                              changes=changes)
+        return Response(self.get_serializer(self.base_queryset().get(pk=photo.pk)).data)
+
+    def _serve(self, which: str) -> FileResponse:
+        self.audit.action = f"read_{which}"
+        photo = self.get_object()
+        handle, size = photos.photo_bytes(photo, which)
+        response = FileResponse(handle, content_type="image/jpeg")
+        response["Content-Length"] = str(size)
+        response["Cache-Control"] = "private, no-store"
+        response["Content-Disposition"] = f'inline; filename="{which}-{photo.pk}.jpg"'
+        return response
+
+    @extend_schema(responses={(200, "image/jpeg"): OpenApiResponse(description="JPEG bytes")})
+    @action(detail=True, methods=["get"])
+    def image(self, request: Request, pk: str) -> FileResponse:
+        """The full image (long side at most 4096 px): upright, sRGB, no metadata at all."""
+        return self._serve("image")
+
+    @extend_schema(responses={(200, "image/jpeg"): OpenApiResponse(description="JPEG bytes")})
+    @action(detail=True, methods=["get"])
+    def thumbnail(self, request: Request, pk: str) -> FileResponse:
+        """The thumbnail (long side 512 px)."""
+        return self._serve("thumbnail")
+
+    @extend_schema(request=ReviewInputSerializer, responses={201: ReviewSerializer})
+    @action(detail=True, methods=["get", "post"])
+    def reviews(self, request: Request, pk: str) -> Response:
+        """GET: the photo's reviews, newest first. POST: a nurse's or physician's review."""
+        self.audit.action = "review_create" if request.method == "POST" else "read_reviews"
+        photo = self.get_object()
+        if request.method == "GET":
+            return Response(ReviewSerializer(photo.reviews.all(), many=True).data)
+        access.require(request.user, Action.REVIEW_WRITE)  # type: ignore[arg-type]
+        data = ReviewInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        review, created = reviews.review_create(photo=photo, reviewer=request.user,  # type: ignore[arg-type]
+                                                review_id=values.pop("id", None), data=values)
+        return Response(ReviewSerializer(review).data,
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(request=None, responses={202: PhotoSerializer})
+    @action(detail=True, methods=["post"])
+    def retry(self, request: Request, pk: str) -> Response:
+        """Staff put a failed photo back in the processing queue."""
+        self.audit.action = "retry"
+        photo = self.get_object()
+        access.require(request.user, Action.PHOTO_RETRY)  # type: ignore[arg-type]
+        photos.photo_retry(photo=photo)
+        return Response(self.get_serializer(self.base_queryset().get(pk=photo.pk)).data,
+                        status=status.HTTP_202_ACCEPTED)
+
+
+class ReviewQueueViewSet(TendViewSet):
+    """Ready photos of the user's patients that nobody has reviewed yet, oldest first."""
+
+    model = Photo
+    serializer_class = PhotoSerializer
+    audit_object_type = "photo"
+    http_method_names = ["get", "head", "options"]
+
+    def base_queryset(self) -> QuerySet[Photo]:
+        return _with_reviews(
+            Photo.objects.filter(status=PhotoStatus.READY, entered_in_error_at__isnull=True,
+                                 reviews__isnull=True).order_by("taken_at", "created_at")
+        )
+
+    def list(self, request: Request, *args: object, **kwargs: object) -> Response:
+        access.require(request.user, Action.REVIEW_WRITE)  # type: ignore[arg-type]
+        return super().list(request, *args, **kwargs)

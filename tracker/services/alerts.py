@@ -1,0 +1,35 @@
+"""Alerts for the care team. One open alert per course and kind: a new episode only after the
+last one was acknowledged. The partial unique index decides, even for concurrent raisers."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from tracker.models import Alert, AlertStatus, TreatmentCourse, User
+
+
+def alert_raise(*, course: TreatmentCourse, kind: str, severity: str, detail: str,
+                source_type: str = "", source_id: uuid.UUID | None = None) -> Alert | None:
+    """Open an alert, unless one of this kind is already open for the course. Returns the new
+    alert, or None when the episode is already open."""
+    if Alert.objects.filter(course=course, kind=kind, status=AlertStatus.OPEN).exists():
+        return None
+    try:
+        with transaction.atomic():
+            return Alert.objects.create(course=course, patient_id=course.patient_id, kind=kind,
+                                        severity=severity, detail=detail,
+                                        source_type=source_type, source_id=source_id)
+    except IntegrityError:
+        return None  # a concurrent raiser opened it first
+
+
+@transaction.atomic
+def alert_acknowledge(*, alert: Alert, by: User) -> Alert:
+    """Acknowledging is idempotent: the first acknowledgement is kept."""
+    Alert.objects.filter(pk=alert.pk, status=AlertStatus.OPEN).update(
+        status=AlertStatus.ACKNOWLEDGED, acknowledged_at=timezone.now(), acknowledged_by=by)
+    alert.refresh_from_db()
+    return alert

@@ -1,0 +1,183 @@
+"""Wound photos: accepting an upload, processing it in a worker, and recovering from outages.
+
+The database row is the source of truth. An upload commits its raw bytes and a `processing` row,
+then asks a worker (on commit) to process it. If the broker is down the upload still succeeds; the
+sweeper re-enqueues every photo still `processing` after a while. Processing is idempotent: a
+photo that is no longer `processing` is left alone, and the outputs have fixed names.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from tracker import clock, imaging
+from tracker.errors import Conflict
+from tracker.models import Photo, PhotoStatus, TreatmentCourse, User
+from tracker.services.records import PHOTO, ensure_course_open, fingerprint, validate_content
+
+log = logging.getLogger(__name__)
+
+
+def _names(photo_id: uuid.UUID) -> tuple[str, str, str]:
+    base = f"photos/{photo_id}"
+    return f"{base}/upload.bin", f"{base}/full.jpg", f"{base}/thumbnail.jpg"
+
+
+def _existing_or_conflict(photo_id: uuid.UUID | None, print_: str) -> Photo | None:
+    if photo_id is None:
+        return None
+    existing = Photo.objects.filter(pk=photo_id).first()
+    if existing is not None and existing.client_fingerprint != print_:
+        raise Conflict("Another photo with different content already has this id.", field="id")
+    return existing
+
+
+def photo_upload(*, course: TreatmentCourse, uploaded_by: User, data: bytes,
+                 taken_at: dt.datetime, note: str = "", photo_id: uuid.UUID | None = None
+                 ) -> tuple[Photo, bool]:
+    """Validate the bytes, store them privately with a `processing` row, enqueue on commit.
+
+    Returns (photo, created). Raises imaging.ImageRejected (nothing stored) or Conflict.
+    """
+    info = imaging.inspect_upload(data, max_bytes=settings.TEND_MAX_UPLOAD_BYTES)
+    content = {"taken_at": taken_at, "notes": note}
+    print_ = fingerprint({"course": course.pk, "sha256": info.sha256, **content})
+    if (found := _existing_or_conflict(photo_id, print_)) is not None:
+        return found, False
+    ensure_course_open(course)
+    validate_content(PHOTO, course, content)
+
+    photo_id = photo_id or uuid.uuid4()
+    upload_name, _, _ = _names(photo_id)
+    try:
+        with transaction.atomic():
+            photo = Photo.objects.create(
+                id=photo_id, course=course, patient_id=course.patient_id,
+                local_date=clock.local_date(taken_at, course.patient.timezone),
+                recorded_by=uploaded_by, client_fingerprint=print_, upload_format=info.format,
+                upload_bytes=len(data), **content,
+            )
+            # The file is written inside the transaction: if it fails, no row; if the row fails,
+            # the file is removed below. Either both are stored or neither.
+            stored = default_storage.save(upload_name, ContentFile(data))
+            Photo.objects.filter(pk=photo.pk).update(upload_name=stored)
+            photo.upload_name = stored
+            transaction.on_commit(lambda: photo_enqueue(photo_id=photo.pk))
+    except IntegrityError:
+        if (found := _existing_or_conflict(photo_id, print_)) is not None:
+            return found, False
+        raise
+    except BaseException:
+        if default_storage.exists(upload_name):
+            default_storage.delete(upload_name)
+        raise
+    return photo, True
+
+
+def photo_enqueue(*, photo_id: uuid.UUID) -> bool:
+    """Hand the photo to a worker. A broker outage is logged, not raised: the sweeper retries."""
+    from tracker.tasks import process_photo  # tasks import services; services enqueue lazily
+
+    try:
+        process_photo.apply_async(args=[str(photo_id)], retry=False)
+    except Exception:  # noqa: BLE001  (any broker failure: the row stays `processing`)
+        log.warning("Broker unavailable; photo %s waits for the sweeper.", photo_id)
+        return False
+    Photo.objects.filter(pk=photo_id).update(enqueued_at=timezone.now())
+    return True
+
+
+def _replace(name: str, content: bytes) -> str:
+    if default_storage.exists(name):
+        default_storage.delete(name)
+    return default_storage.save(name, ContentFile(content))
+
+
+def photo_process(*, photo_id: uuid.UUID | str) -> Photo | None:
+    """Make the served image and thumbnail, record them, and drop the raw upload.
+
+    Safe to run twice or concurrently: only a `processing` photo is worked on, the outputs have
+    fixed names, and only one run can move the row to `ready`.
+    """
+    photo = Photo.objects.filter(pk=photo_id).first()
+    if photo is None or photo.status != PhotoStatus.PROCESSING:
+        return photo
+    Photo.objects.filter(pk=photo.pk).update(attempts=F("attempts") + 1)
+    if not photo.upload_name or not default_storage.exists(photo.upload_name):
+        raise imaging.ImageRejected("The uploaded file is missing from storage.")
+    with default_storage.open(photo.upload_name, "rb") as handle:
+        data = handle.read()
+    rendered = imaging.render(data, photo.upload_format)
+    _, full_name, thumb_name = _names(photo.pk)
+    full_name = _replace(full_name, rendered.full)
+    thumb_name = _replace(thumb_name, rendered.thumbnail)
+    with transaction.atomic():
+        moved = Photo.objects.filter(pk=photo.pk, status=PhotoStatus.PROCESSING).update(
+            status=PhotoStatus.READY, image_name=full_name, image_bytes=len(rendered.full),
+            thumbnail_name=thumb_name, thumbnail_bytes=len(rendered.thumbnail),
+            width=rendered.width, height=rendered.height, sha256=rendered.sha256,
+            processed_at=timezone.now(), failure_reason="", upload_name="",
+            updated_at=timezone.now(),
+        )
+        if moved:
+            upload_name = photo.upload_name
+            transaction.on_commit(lambda: default_storage.delete(upload_name))
+    photo.refresh_from_db()
+    return photo
+
+
+def photo_fail(*, photo_id: uuid.UUID | str, reason: str) -> None:
+    """After its retries, a photo is `failed` with a reason staff can see. The raw bytes stay,
+    so that staff can retry it once the cause is fixed."""
+    Photo.objects.filter(pk=photo_id, status=PhotoStatus.PROCESSING).update(
+        status=PhotoStatus.FAILED, failure_reason=reason[:300], updated_at=timezone.now(),
+    )
+
+
+def photo_retry(*, photo: Photo) -> Photo:
+    """Put a failed photo back in the queue."""
+    if photo.status != PhotoStatus.FAILED:
+        raise Conflict("Only a failed photo can be retried.")
+    if not photo.upload_name:
+        raise Conflict("The uploaded file is gone; ask for a new photo.")
+    Photo.objects.filter(pk=photo.pk, status=PhotoStatus.FAILED).update(
+        status=PhotoStatus.PROCESSING, failure_reason="", attempts=0, enqueued_at=None)
+    transaction.on_commit(lambda: photo_enqueue(photo_id=photo.pk))
+    photo.refresh_from_db()
+    return photo
+
+
+def photos_requeue_stale(*, now: dt.datetime | None = None, limit: int = 500) -> int:
+    """The sweeper: re-enqueue photos left `processing` (broker outage, a worker lost).
+
+    A photo is stale when it was never enqueued, or was enqueued longer ago than the longest a
+    worker takes. Re-enqueuing a photo a worker is still on is harmless: processing is idempotent.
+    """
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(seconds=settings.TEND_PHOTO_REQUEUE_AFTER_SECONDS)
+    stale = (
+        Photo.objects.filter(status=PhotoStatus.PROCESSING)
+        .filter(Q(enqueued_at__lt=cutoff) | Q(enqueued_at__isnull=True, created_at__lt=cutoff))
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return sum(photo_enqueue(photo_id=pk) for pk in list(stale))
+
+
+def photo_bytes(photo: Photo, which: str) -> tuple[Any, int]:
+    """An open file of the served image or thumbnail, and its length."""
+    if photo.status != PhotoStatus.READY:
+        raise Conflict(f"This photo is {photo.status}; there is no image yet.")
+    name, size = ((photo.image_name, photo.image_bytes) if which == "image"
+                  else (photo.thumbnail_name, photo.thumbnail_bytes))
+    return default_storage.open(name, "rb"), int(size or default_storage.size(name))
