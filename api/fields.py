@@ -27,6 +27,12 @@ class StrictBooleanField(serializers.BooleanField):
     FALSE_VALUES = {False}
     NULL_VALUES: set[Any] = set()
 
+    def to_internal_value(self, data: Any) -> bool:
+        # 1 == True and 0 == False in Python, so the sets above alone would take 1 and 0.
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
 
 class StrictIntegerField(serializers.IntegerField):
     """A JSON number without a fraction; "7" or 7.5 are refused rather than coerced."""

@@ -26,6 +26,8 @@ from tracker.models import (
     Photo,
     PhotoStatus,
     RecordVersion,
+    Report,
+    ReportStatus,
     Review,
     Role,
     SymptomEntry,
@@ -432,3 +434,26 @@ class AlertSerializer(ModelSerializer):
         model = Alert
         fields = ["id", "course", "patient", "kind", "severity", "created_at", "detail", "status",
                   "source_type", "source_id", "acknowledged_at", "acknowledged_by"]
+
+
+class ReportSerializer(ModelSerializer):
+    pdf_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Report
+        fields = ["id", "course", "patient", "kind", "period_start", "period_end", "status",
+                  "failure_reason", "created_at", "started_at", "finished_at", "summary", "pdf_url",
+                  "requested_by"]
+
+    def get_pdf_url(self, report: Report) -> str | None:
+        if report.status != ReportStatus.READY:
+            return None
+        path = f"/api/v1/reports/{report.pk}/pdf/"
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+
+class ReportRequestSerializer(InputSerializer):
+    id = serializers.UUIDField(required=False)
+    period_start = serializers.DateField(required=False)
+    period_end = serializers.DateField(required=False)

@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from api.views import alerts, audit, auth, courses, people, photos, records
+from api.views import alerts, audit, auth, courses, people, photos, records, reports
 
 router = SimpleRouter(trailing_slash=True)
 router.register("staff", people.StaffViewSet, basename="staff")
@@ -13,6 +13,7 @@ router.register("debridements", records.DebridementViewSet, basename="debridemen
 router.register("photos", photos.PhotoViewSet, basename="photo")
 router.register("review-queue", photos.ReviewQueueViewSet, basename="review-queue")
 router.register("alerts", alerts.AlertViewSet, basename="alert")
+router.register("reports", reports.ReportViewSet, basename="report")
 router.register("audit-events", audit.AuditEventViewSet, basename="audit-event")
 
 urlpatterns = [

@@ -16,6 +16,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_int, env_list, env_str
@@ -167,6 +168,23 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tracker.tasks.purge_expired_credentials",
         "schedule": 3600.0,
     },
+    # Hourly, so that each patient's two missed days are seen soon after her own midnight.
+    "check-missed-days": {
+        "task": "tracker.tasks.check_missed_days",
+        "schedule": 3600.0,
+    },
+    "weekly-reports": {
+        "task": "tracker.tasks.create_weekly_reports",
+        "schedule": crontab(
+            day_of_week=env_str("TEND_WEEKLY_REPORT_DAY", "mon"),
+            hour=env_int("TEND_WEEKLY_REPORT_HOUR", 6, minimum=0),
+            minute=0,
+        ),
+    },
+    "requeue-stale-reports": {
+        "task": "tracker.tasks.requeue_stale_reports",
+        "schedule": float(env_int("TEND_SWEEP_INTERVAL_SECONDS", 60, minimum=1)),
+    },
     # Picks up photos a broker outage or a lost worker left in `processing`.
     "requeue-stale-photos": {
         "task": "tracker.tasks.requeue_stale_photos",
@@ -175,6 +193,17 @@ CELERY_BEAT_SCHEDULE = {
 }
 # A photo still `processing` this long after it was enqueued is enqueued again. Processing a 48 MP
 # photo takes about a second; minutes leave room for a backlog without doubling work.
+# Reports: a report still queued this long after it was enqueued, or running this long after it was
+# claimed (its worker died), is enqueued again. Paper: "a4" or "letter" (the layout fits both).
+TEND_REPORT_STALE_SECONDS = env_int("TEND_REPORT_STALE_SECONDS", 600, minimum=1)
+TEND_REPORT_PAPER = env_str("TEND_REPORT_PAPER", "a4").lower()
+if TEND_REPORT_PAPER not in ("a4", "letter"):
+    raise ImproperlyConfigured("TEND_REPORT_PAPER must be a4 or letter")
+# Alert rules (tracker/services/alert_rules.py).
+TEND_MISSED_DAYS = env_int("TEND_MISSED_DAYS", 2, minimum=1)
+TEND_PAIN_RISE_POINTS = env_int("TEND_PAIN_RISE_POINTS", 3, minimum=1)
+TEND_HEALING_CHECKPOINT_WEEK = env_int("TEND_HEALING_CHECKPOINT_WEEK", 4, minimum=1)
+TEND_HEALING_CHECKPOINT_PERCENT = env_int("TEND_HEALING_CHECKPOINT_PERCENT", 40, minimum=1)
 TEND_PHOTO_REQUEUE_AFTER_SECONDS = env_int("TEND_PHOTO_REQUEUE_AFTER_SECONDS", 300, minimum=1)
 
 # --- Authentication and passwords -----------------------------------------------------------------

@@ -36,6 +36,7 @@ class Action(StrEnum):
     PHOTO_RETRY = "photo.retry"
     REVIEW_WRITE = "review.write"
     ALERT_READ = "alert.read"
+    REPORT_REQUEST = "report.request"
 
 
 _P, _N, _D, _A = Role.PATIENT, Role.NURSE, Role.PHYSICIAN, Role.ADMIN
@@ -57,6 +58,7 @@ _ALLOWED: dict[Action, frozenset[str]] = {
     Action.PHOTO_RETRY: frozenset({_N, _D}),
     Action.REVIEW_WRITE: frozenset({_N, _D}),
     Action.ALERT_READ: frozenset({_N, _D}),
+    Action.REPORT_REQUEST: frozenset({_N, _D}),
 }
 
 

@@ -127,7 +127,9 @@ def _check_envelope(data: bytes, fmt: str) -> None:
 def _open(data: bytes, fmt: str) -> Image.Image:
     try:
         return Image.open(io.BytesIO(data), formats=[fmt])
-    except Image.DecompressionBombError:
+    # The warning too (an error in inspect_upload): a Warning is an Exception, so the generic
+    # handler below would otherwise answer 400 "broken" for an image over the pixel limit.
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageRejected(f"The image has more than {MAX_PIXELS // 1_000_000} megapixels.",
                             status=413) from None
     except Exception:  # noqa: BLE001  (any decoder error means the file is not a valid image)

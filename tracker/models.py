@@ -488,3 +488,57 @@ class Alert(models.Model):
             models.UniqueConstraint(fields=["course", "kind"], condition=Q(status="open"),
                                     name="one_open_alert_per_kind"),
         ]
+
+
+# --- Progress reports -----------------------------------------------------------------------------
+class ReportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class ReportKind(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    WEEKLY = "weekly", "Weekly"
+
+
+class Report(models.Model):
+    """A progress report of a course over a period. The row is the source of truth; a worker
+    renders the PDF and the summary, which depend only on the data of the period."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    course = models.ForeignKey(TreatmentCourse, on_delete=models.PROTECT, related_name="reports")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=12, choices=ReportKind.choices, default=ReportKind.REQUESTED)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    status = models.CharField(max_length=12, choices=ReportStatus.choices,
+                              default=ReportStatus.QUEUED)
+    failure_reason = models.CharField(max_length=300, blank=True)
+    requested_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    created_at = models.DateTimeField(default=now)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    summary = models.JSONField(null=True, blank=True)
+    pdf_name = models.CharField(max_length=200, blank=True)
+    pdf_bytes = models.PositiveIntegerField(null=True, blank=True)
+    client_fingerprint = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["course", "-created_at"], name="report_by_course"),
+            models.Index(fields=["status", "enqueued_at"], name="report_pending",
+                         condition=Q(status__in=["queued", "running"])),
+        ]
+        constraints = [
+            # Two beat processes, or a retried task, cannot make a second weekly report.
+            models.UniqueConstraint(fields=["course", "period_start", "period_end"],
+                                    condition=Q(kind="weekly"), name="one_weekly_report"),
+            models.CheckConstraint(condition=Q(period_end__gte=models.F("period_start")),
+                                   name="report_period_order"),
+        ]

@@ -7,7 +7,7 @@ import random
 from celery import Task, shared_task
 
 from tracker import imaging
-from tracker.services import photos
+from tracker.services import alert_rules, photos, reports
 from tracker.services.auth import credentials_purge_expired
 
 PHOTO_MAX_RETRIES = 5
@@ -43,3 +43,36 @@ def process_photo(self: Task, photo_id: str) -> None:
 @shared_task(name="tracker.tasks.requeue_stale_photos")
 def requeue_stale_photos() -> int:
     return photos.photos_requeue_stale()
+
+
+@shared_task(name="tracker.tasks.check_missed_days")
+def check_missed_days() -> int:
+    return len(alert_rules.missed_days_check())
+
+
+REPORT_MAX_RETRIES = 3
+
+
+@shared_task(bind=True, name="tracker.tasks.render_report", max_retries=REPORT_MAX_RETRIES)
+def render_report(self: Task, report_id: str) -> None:
+    """Render one report; retried with backoff, then `failed` with a reason and no file."""
+    try:
+        reports.report_render(report_id=report_id)
+    except Exception as exc:
+        if self.request.retries >= REPORT_MAX_RETRIES:
+            reports.report_fail(report_id=report_id, reason=(
+                f"Rendering failed after {REPORT_MAX_RETRIES + 1} attempts "
+                f"({exc.__class__.__name__})."))
+            return
+        reports.report_release(report_id=report_id)
+        raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
+
+
+@shared_task(name="tracker.tasks.create_weekly_reports")
+def create_weekly_reports() -> int:
+    return reports.weekly_reports_create()
+
+
+@shared_task(name="tracker.tasks.requeue_stale_reports")
+def requeue_stale_reports() -> int:
+    return reports.reports_requeue_stale()

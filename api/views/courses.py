@@ -18,6 +18,8 @@ from api.serializers import (
     CourseUpdateSerializer,
     PeriodSerializer,
     RecordVersionSerializer,
+    ReportRequestSerializer,
+    ReportSerializer,
     TimelineEntrySerializer,
 )
 from tracker import access
@@ -25,7 +27,7 @@ from tracker.access import Action
 from tracker.models import CourseStatus, RecordVersion, TreatmentCourse
 from tracker.selectors.adherence import course_adherence
 from tracker.selectors.timeline import CourseTimeline
-from tracker.services import courses
+from tracker.services import courses, reports
 
 
 class CourseFilter(filters.FilterSet):
@@ -97,3 +99,20 @@ class CourseViewSet(TendViewSet):
         versions = RecordVersion.objects.filter(object_type="course", object_id=course.pk)
         return Response(RecordVersionSerializer(versions, many=True).data)
 
+
+    @extend_schema(request=ReportRequestSerializer, responses={202: ReportSerializer})
+    @action(detail=True, methods=["post"])
+    def reports(self, request: Request, pk: str) -> Response:
+        """Ask for a progress report of the course (default period: its first day to today)."""
+        self.audit.action = "report_request"
+        course = self.get_object()
+        access.require(request.user, Action.REPORT_REQUEST)  # type: ignore[arg-type]
+        data = ReportRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        report, created = reports.report_request(
+            course=course, requested_by=request.user, report_id=values.get("id"),  # type: ignore[arg-type]
+            period_start=values.get("period_start"), period_end=values.get("period_end"),
+        )
+        return Response(ReportSerializer(report, context=self.get_serializer_context()).data,
+                        status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK)

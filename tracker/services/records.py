@@ -35,6 +35,7 @@ from tracker.models import (
     TreatmentCourse,
     User,
 )
+from tracker.services.alert_rules import symptom_alerts
 
 R = TypeVar("R", bound=CourseRecord)
 
@@ -139,6 +140,8 @@ def record_create(*, kind: RecordKind, recorded_by: User, course: TreatmentCours
     try:
         with transaction.atomic():
             record.save(force_insert=True)
+            if kind is SYMPTOM:
+                symptom_alerts(record)  # type: ignore[arg-type]
     except IntegrityError:
         # A concurrent request with the same id committed first: it decides.
         if record_id is not None and (found := existing_or_conflict()) is not None:

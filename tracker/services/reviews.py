@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 
 from tracker.errors import Conflict
 from tracker.models import AlertSeverity, Photo, PhotoStatus, Review, User
+from tracker.services.alert_rules import healing_checkpoint
 from tracker.services.alerts import alert_raise
 from tracker.services.records import fingerprint
 
@@ -94,6 +95,7 @@ def review_create(*, photo: Photo, reviewer: User, review_id: uuid.UUID | None =
         with transaction.atomic():
             review.save(force_insert=True)
             _raise_alerts(review, photo)
+            healing_checkpoint(photo.course)
     except IntegrityError:
         if (found := existing_or_conflict()) is not None:
             return found, False

@@ -1,0 +1,138 @@
+"""The report's words in English and Spanish (the patient's language)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+_MONTHS = {
+    "en": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
+    "es": ["ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic"],
+}
+
+TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "Treatment progress report",
+        "patient": "Patient",
+        "age": "Age",
+        "years": "years",
+        "regimen": "Regimen",
+        "once_daily": "once daily",
+        "times_daily": "{n} times daily",
+        "period": "Period",
+        "generated": "Generated {when} for {whom}",
+        "care_team": "the care team",
+        "adherence": "Adherence",
+        "adherence_line": "{percent} of expected applications ({applied} of {expected})",
+        "longest_gap": "Longest gap",
+        "streak": "Current streak",
+        "days": "days",
+        "weekdays": "MTWTFSS",
+        "applied": "Applied",
+        "skipped": "Skipped",
+        "nothing": "Nothing logged",
+        "not_expected": "Not expected",
+        "symptoms": "Symptoms",
+        "pain": "Pain",
+        "itch": "Itch",
+        "red_flags": "Warning signs in the period",
+        "no_red_flags": "No warning signs reported.",
+        "fever": "fever",
+        "pus": "pus",
+        "redness": "spreading redness",
+        "wound": "The wound",
+        "first_last": "First and last photo of the period",
+        "timeline": "Photo timeline",
+        "area_chart": "Area (cm²)",
+        "push_chart": "PUSH score (0-17)",
+        "area_change": "Area change: {change} ({first} cm² to {last} cm²)",
+        "no_data": "No data in this period.",
+        "debridements": "Debridements",
+        "date": "Date",
+        "method": "Method",
+        "nodules": "Nodules removed",
+        "specimen": "Specimen sent",
+        "yes": "yes",
+        "no": "no",
+        "comments": "Nurses' review comments",
+        "alerts": "Alerts of the period",
+        "open": "open",
+        "acknowledged": "acknowledged",
+        "page": "Page {n}",
+        "not_applicable": "n/a",
+    },
+    "es": {
+        "title": "Informe de evolución del tratamiento",
+        "patient": "Paciente",
+        "age": "Edad",
+        "years": "años",
+        "regimen": "Pauta",
+        "once_daily": "una vez al día",
+        "times_daily": "{n} veces al día",
+        "period": "Periodo",
+        "generated": "Generado el {when} para {whom}",
+        "care_team": "el equipo de atención",
+        "adherence": "Adherencia",
+        "adherence_line": "{percent} de las aplicaciones previstas ({applied} de {expected})",
+        "longest_gap": "Interrupción más larga",
+        "streak": "Racha actual",
+        "days": "días",
+        "weekdays": "LMXJVSD",
+        "applied": "Aplicado",
+        "skipped": "Omitido",
+        "nothing": "Sin registro",
+        "not_expected": "No previsto",
+        "symptoms": "Síntomas",
+        "pain": "Dolor",
+        "itch": "Picor",
+        "red_flags": "Signos de alarma del periodo",
+        "no_red_flags": "No se comunicaron signos de alarma.",
+        "fever": "fiebre",
+        "pus": "pus",
+        "redness": "enrojecimiento que se extiende",
+        "wound": "La herida",
+        "first_last": "Primera y última foto del periodo",
+        "timeline": "Fotos a lo largo del tiempo",
+        "area_chart": "Área (cm²)",
+        "push_chart": "Puntuación PUSH (0-17)",
+        "area_change": "Cambio de área: {change} ({first} cm² a {last} cm²)",
+        "no_data": "Sin datos en este periodo.",
+        "debridements": "Desbridamientos",
+        "date": "Fecha",
+        "method": "Método",
+        "nodules": "Nódulos extraídos",
+        "specimen": "Muestra enviada",
+        "yes": "sí",
+        "no": "no",
+        "comments": "Comentarios de enfermería",
+        "alerts": "Alertas del periodo",
+        "open": "abierta",
+        "acknowledged": "revisada",
+        "page": "Página {n}",
+        "not_applicable": "n/d",
+    },
+}
+
+
+METHODS = {
+    "en": {"excisional": "Excisional", "sharp": "Sharp", "mechanical": "Mechanical",
+           "enzymatic": "Enzymatic", "autolytic": "Autolytic"},
+    "es": {"excisional": "Escisional", "sharp": "Cortante", "mechanical": "Mecánico",
+           "enzymatic": "Enzimático", "autolytic": "Autolítico"},
+}
+
+
+def date(day: dt.date, language: str) -> str:
+    return f"{day.day} {_MONTHS[language][day.month - 1]} {day.year}"
+
+
+def short_date(day: dt.date, language: str) -> str:
+    return f"{day.day} {_MONTHS[language][day.month - 1]}"
+
+
+def number(value: float | int | None, language: str, *, digits: int = 1, suffix: str = "") -> str:
+    if value is None:
+        return TEXT[language]["not_applicable"]
+    text = f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+    if language == "es":
+        text = text.replace(".", ",")
+    return text + suffix

@@ -1,0 +1,134 @@
+"""The rules that open alerts. Each opens at most one alert per episode (see alerts.alert_raise).
+
+- nothing logged for 2 whole local days of an active course (a beat task, in each patient's days);
+- a symptom entry with fever, pus or spreading redness (high);
+- pain at least 3 points above the patient's mean of the previous 7 days (medium);
+- a review with signs of infection, or flagged for the physician (reviews.py);
+- a healing checkpoint: area reduction below a threshold at a given week (low).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Avg, OuterRef, Subquery
+
+from tracker import clock
+from tracker.models import (
+    Alert,
+    AlertSeverity,
+    Application,
+    CourseStatus,
+    Drainage,
+    Review,
+    SymptomEntry,
+    TreatmentCourse,
+)
+from tracker.services.alerts import alert_raise
+
+NO_LOG = "no_log"
+SYMPTOM_RED_FLAG = "symptom_red_flag"
+PAIN_RISE = "pain_rise"
+HEALING_CHECKPOINT = "healing_checkpoint"
+
+
+def symptom_alerts(entry: SymptomEntry) -> list[Alert]:
+    """Run when a symptom entry is stored."""
+    raised: list[Alert | None] = []
+    flags = [name for name, on in (("fever", entry.fever), ("pus", entry.drainage == Drainage.PUS),
+                                   ("spreading redness", entry.redness_spreading)) if on]
+    if flags:
+        raised.append(alert_raise(
+            course=entry.course, kind=SYMPTOM_RED_FLAG, severity=AlertSeverity.HIGH,
+            detail=f"Warning signs reported on {entry.local_date}: {', '.join(flags)}. "
+                   "Contact the patient today.",
+            source_type="symptom", source_id=entry.pk))
+    rise = settings.TEND_PAIN_RISE_POINTS
+    previous = SymptomEntry.objects.filter(
+        course_id=entry.course_id, entered_in_error_at__isnull=True,
+        local_date__gte=entry.local_date - dt.timedelta(days=7), local_date__lt=entry.local_date,
+    ).aggregate(mean=Avg("pain"))["mean"]
+    if previous is not None and entry.pain >= previous + rise:
+        raised.append(alert_raise(
+            course=entry.course, kind=PAIN_RISE, severity=AlertSeverity.MEDIUM,
+            detail=f"Pain {entry.pain}/10 on {entry.local_date}, {entry.pain - previous:.1f} points "
+                   f"above the mean of the previous 7 days ({previous:.1f}).",
+            source_type="symptom", source_id=entry.pk))
+    return [alert for alert in raised if alert is not None]
+
+
+def healing_checkpoint(course: TreatmentCourse) -> Alert | None:
+    """At the checkpoint week, compare the latest measured area with the first one.
+
+    The threshold comes from other wounds: venous leg ulcers that shrink by at least 40 % by week 3
+    (Phillips 2000) and diabetic foot ulcers by 53 % at week 4 (Sheehan 2003) tend to heal. It is
+    not validated for calcinosis cutis, where topical sodium thiosulfate typically takes 2 to 6
+    months: the alert asks for a review of the plan, never to stop.
+    """
+    week = settings.TEND_HEALING_CHECKPOINT_WEEK
+    threshold = Decimal(settings.TEND_HEALING_CHECKPOINT_PERCENT)
+    if Alert.objects.filter(course=course, kind=HEALING_CHECKPOINT).exists():
+        return None  # one checkpoint per course
+    checkpoint = course.start_date + dt.timedelta(weeks=week)
+    reviews = Review.objects.filter(course=course, photo__entered_in_error_at__isnull=True)
+    first = reviews.order_by("photo__taken_at", "created_at").first()
+    latest = (reviews.filter(photo__local_date__gte=checkpoint)
+              .order_by("-photo__taken_at", "-created_at").first())
+    if first is None or latest is None or first.pk == latest.pk or first.area_cm2 <= 0:
+        return None
+    reduction = (first.area_cm2 - latest.area_cm2) / first.area_cm2 * 100
+    if reduction >= threshold:
+        return None
+    return alert_raise(
+        course=course, kind=HEALING_CHECKPOINT, severity=AlertSeverity.LOW,
+        detail=(
+            f"Week {week} checkpoint: the wound area changed by {-reduction:+.0f} % "
+            f"({first.area_cm2} cm² to {latest.area_cm2} cm²), below the {threshold:.0f} % "
+            "reduction that predicts healing in venous leg ulcers (at least 40 % by week 3, "
+            "Phillips 2000) and diabetic foot ulcers (53 % at week 4, Sheehan 2003). This "
+            "threshold is not validated for calcinosis cutis, where topical sodium thiosulfate "
+            "typically takes 2 to 6 months: please review the plan with the patient; this is not "
+            "a reason to stop treatment on its own."
+        ),
+        source_type="review", source_id=latest.pk,
+    )
+
+
+def missed_days_check(*, now: dt.datetime | None = None) -> list[Alert]:
+    """For every active course: nothing logged on the last N whole local days (default 2).
+
+    Run hourly by beat, so that each patient is checked soon after her own midnight.
+    """
+    days = settings.TEND_MISSED_DAYS
+    raised = []
+    courses = (
+        TreatmentCourse.objects.filter(status=CourseStatus.ACTIVE)
+        .select_related("patient")
+        .prefetch_related("pauses")
+        .annotate(last_logged=Subquery(
+            Application.objects.filter(course=OuterRef("pk"), entered_in_error_at__isnull=True)
+            .order_by("-local_date").values("local_date")[:1]
+        ))
+    )
+    for course in courses.iterator(chunk_size=500):
+        today = clock.today_in(course.patient.timezone, now=now)
+        first_missing = today - dt.timedelta(days=days)
+        if course.start_date > first_missing:
+            continue  # the course has not run for N whole days yet
+        if course.end_date is not None and course.end_date < today - dt.timedelta(days=1):
+            continue
+        if course.last_logged is not None and course.last_logged >= first_missing:
+            continue
+        if any(p.ends_on is None or p.ends_on >= first_missing for p in course.pauses.all()):
+            continue  # a pause covered part of those days: they were not all expected
+        last = course.last_logged.isoformat() if course.last_logged else "never"
+        alert = alert_raise(
+            course=course, kind=NO_LOG, severity=AlertSeverity.MEDIUM,
+            detail=f"Nothing logged for {days} whole days (last log: {last}). "
+                   "Check in with the patient.",
+        )
+        if alert is not None:
+            raised.append(alert)
+    return raised
