@@ -21,7 +21,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.serializers import RecordVersionSerializer
 from tracker import access
+from tracker.models import RecordVersion
 from tracker.services.audit import AuditContext, AuditTrail, audit_events_record
 
 
@@ -151,6 +153,13 @@ class TendViewSet(AuditedMixin, viewsets.GenericViewSet):
         patients = dict.fromkeys(self.patient_id_of(obj) for obj in objects)
         for patient_id in patients:
             self.audit.touch(self.audit_object_type, "", patient_id)
+
+    def versions_response(self, object_type: str, object_id: uuid.UUID) -> Response:
+        """The earlier versions of a record, newest first, paginated like every list."""
+        versions = RecordVersion.objects.filter(object_type=object_type, object_id=object_id)
+        page = self.paginate_queryset(versions.order_by("-version"))  # type: ignore[arg-type]
+        assert page is not None
+        return self.get_paginated_response(RecordVersionSerializer(page, many=True).data)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         queryset = self.filter_queryset(self.get_queryset())

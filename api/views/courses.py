@@ -24,7 +24,7 @@ from api.serializers import (
 )
 from tracker import access
 from tracker.access import Action
-from tracker.models import CourseStatus, RecordVersion, TreatmentCourse
+from tracker.models import CourseStatus, TreatmentCourse
 from tracker.selectors.adherence import course_adherence
 from tracker.selectors.timeline import CourseTimeline
 from tracker.services import courses, reports
@@ -95,10 +95,7 @@ class CourseViewSet(TendViewSet):
     @extend_schema(responses={200: RecordVersionSerializer(many=True)})
     @action(detail=True, methods=["get"])
     def history(self, request: Request, pk: str) -> Response:
-        course = self.get_object()
-        versions = RecordVersion.objects.filter(object_type="course", object_id=course.pk)
-        return Response(RecordVersionSerializer(versions, many=True).data)
-
+        return self.versions_response("course", self.get_object().pk)
 
     @extend_schema(request=ReportRequestSerializer, responses={202: ReportSerializer})
     @action(detail=True, methods=["post"])

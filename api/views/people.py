@@ -40,9 +40,12 @@ class StaffViewSet(AuditedMixin, mixins.ListModelMixin, viewsets.GenericViewSet)
             return staff.none()
         if access.can(self.request.user, Action.STAFF_MANAGE):  # type: ignore[arg-type]
             return staff
-        if access.role_of(self.request.user) in STAFF_ROLES:  # type: ignore[arg-type]
-            return staff.filter(is_active=True)
-        return staff.none()
+        return staff.filter(is_active=True)
+
+    def list(self, request: Request, *args: object, **kwargs: object) -> Response:
+        if access.role_of(request.user) not in STAFF_ROLES:  # type: ignore[arg-type]
+            access.require(request.user, Action.STAFF_MANAGE)  # type: ignore[arg-type]
+        return super().list(request, *args, **kwargs)
 
     @extend_schema(request=StaffCreateSerializer, responses={201: StaffSerializer})
     def create(self, request: Request) -> Response:

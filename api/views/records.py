@@ -25,7 +25,7 @@ from api.serializers import (
 )
 from tracker import access
 from tracker.access import Action
-from tracker.models import Application, Debridement, RecordVersion, SymptomEntry
+from tracker.models import Application, Debridement, SymptomEntry
 from tracker.services import records
 from tracker.services.records import RecordKind
 
@@ -92,10 +92,7 @@ class RecordViewSet(TendViewSet):
     @action(detail=True, methods=["get"])
     def history(self, request: Request, pk: str) -> Response:
         """Every earlier version: who changed what, and when."""
-        record = self.get_object()
-        versions = RecordVersion.objects.filter(object_type=self.kind.object_type,
-                                                object_id=record.pk)
-        return Response(RecordVersionSerializer(versions, many=True).data)
+        return self.versions_response(self.kind.object_type, self.get_object().pk)
 
 
 class ApplicationViewSet(RecordViewSet):

@@ -53,7 +53,8 @@ class Command(BaseCommand):
     def _seed(self) -> None:
         rng = random.Random(2021)  # the same demo every time
         password, _, name = LOGINS["admin"]
-        User.objects.create_superuser("admin", None, password, display_name=name)
+        if not User.objects.filter(username="admin").exists():  # createsuperuser may have made one
+            User.objects.create_superuser("admin", None, password, display_name=name)
         physician = people.staff_create(username="dr.alvarez", password=LOGINS["dr.alvarez"][0],
                                         role=Role.PHYSICIAN, display_name=LOGINS["dr.alvarez"][2])
         nurse = people.staff_create(username="nurse.okafor", password=LOGINS["nurse.okafor"][0],
