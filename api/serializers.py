@@ -69,10 +69,16 @@ def text(max_length: int, *, required: bool = True, allow_blank: bool = False
 class UserSerializer(ModelSerializer):
     patient_id = serializers.SerializerMethodField()
     role = serializers.SerializerMethodField()
+    language = serializers.SerializerMethodField()
 
     class Meta:
         model = User
-        fields = ["id", "username", "role", "display_name", "patient_id"]
+        fields = ["id", "username", "role", "display_name", "patient_id", "language"]
+
+    def get_language(self, user: User) -> str | None:
+        """The patient's language, which the app speaks by default."""
+        profile = getattr(user, "patient_profile", None) if user.role == Role.PATIENT else None
+        return profile.language if profile else None
 
     def get_role(self, user: User) -> str:
         return access.role_of(user)
@@ -457,3 +463,14 @@ class ReportRequestSerializer(InputSerializer):
     id = serializers.UUIDField(required=False)
     period_start = serializers.DateField(required=False)
     period_end = serializers.DateField(required=False)
+
+
+class PatientOverviewSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="patient.pk")
+    display_name = serializers.CharField(source="patient.display_name")
+    language = serializers.CharField(source="patient.language")
+    course = serializers.UUIDField(source="course_id", allow_null=True)
+    expected_7d = serializers.IntegerField()
+    applied_7d = serializers.IntegerField()
+    adherence_7d_percent = serializers.FloatField(allow_null=True)
+    open_alerts = serializers.IntegerField()

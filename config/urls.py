@@ -1,9 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from api.views.health import healthz
+from frontend import views as app
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -11,8 +11,10 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
-    # Until the PWA is served here, the front door is the API's own documentation.
-    path("", RedirectView.as_view(url="/api/docs/", permanent=False)),
+    path("sw.js", app.service_worker, name="service-worker"),
+    path("manifest.webmanifest", app.manifest, name="manifest"),
+    path("offline.html", app.offline, name="offline"),
+    path("", app.index, name="app"),
 ]
 
 handler400 = "api.problems.bad_request"

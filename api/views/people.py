@@ -16,6 +16,7 @@ from api.serializers import (
     CareTeamMemberSerializer,
     PatientCreatedSerializer,
     PatientInputSerializer,
+    PatientOverviewSerializer,
     PatientSerializer,
     StaffCreateSerializer,
     StaffSerializer,
@@ -24,6 +25,7 @@ from api.serializers import (
 from tracker import access
 from tracker.access import Action
 from tracker.models import STAFF_ROLES, Patient, User
+from tracker.selectors.overview import patients_overview
 from tracker.services import people
 
 
@@ -114,6 +116,17 @@ class PatientViewSet(TendViewSet):
                                           added_by=request.user)  # type: ignore[arg-type]
         return Response(CareTeamMemberSerializer(membership.staff).data,
                         status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: PatientOverviewSerializer(many=True)})
+    @action(detail=False, methods=["get"])
+    def overview(self, request: Request) -> Response:
+        """The care team's list: adherence of the last 7 days and open alerts, alerts first."""
+        self.audit.action = "list"
+        rows = patients_overview(self.get_queryset())
+        page = self.paginate_queryset(rows)  # type: ignore[arg-type]
+        assert page is not None
+        self.audit_page([row.patient for row in page])
+        return self.get_paginated_response(PatientOverviewSerializer(page, many=True).data)
 
     @extend_schema(request=None, responses={201: ActivationCodeSerializer})
     @action(detail=True, methods=["post"], url_path="activation-code")

@@ -1,0 +1,163 @@
+// Tend's PWA: sign-in, the role's screens, the outbox, the language switch, sign-out.
+import { ApiError, NetworkError, ensureCsrf, get, request } from "./api.js";
+import { hasChosen, lang, setLang, t } from "./i18n.js";
+import * as outbox from "./outbox.js";
+import * as patientScreens from "./patient.js";
+import * as staffScreens from "./staff.js";
+import { banner, errorMessage, field, h, mount, newView } from "./ui.js";
+
+const state = { me: null, course: null };
+
+const ROUTES = {
+  patient: [
+    ["today", "today", patientScreens.today],
+    ["feel", "feel", patientScreens.feel],
+    ["photo", "photo", patientScreens.photo],
+    ["history", "history", patientScreens.history],
+    ["reports", "reports", patientScreens.reports],
+  ],
+  nurse: [
+    ["queue", "queue", staffScreens.queue],
+    ["patients", "patients", staffScreens.patients],
+    ["alerts", "alerts", staffScreens.alerts],
+  ],
+  physician: [
+    ["patients", "patients", staffScreens.patients],
+    ["queue", "queue", staffScreens.queue],
+    ["alerts", "alerts", staffScreens.alerts],
+  ],
+};
+
+function routes() {
+  return (state.me && ROUTES[state.me.role]) || [];
+}
+
+function renderChrome() {
+  document.querySelector(".skip").textContent = t("skip");
+  const langButton = document.getElementById("lang");
+  langButton.textContent = t("switchLabel");
+  langButton.setAttribute("aria-label", t("switchTo"));
+  const logout = document.getElementById("logout");
+  logout.textContent = t("signOut");
+  logout.hidden = !state.me;
+  const nav = document.getElementById("nav");
+  const current = (location.hash.replace(/^#\//, "") || "").split("/")[0];
+  nav.replaceChildren(...routes().map(([path, key]) => h("a", {
+    href: `#/${path}`, "aria-current": current === path ? "page" : null,
+  }, t(key))));
+}
+
+async function route() {
+  newView();
+  renderChrome();
+  banner(null);
+  if (!state.me) return loginScreen();
+  const [name, arg] = location.hash.replace(/^#\//, "").split("/");
+  if (name === "patient" && arg && state.me.role !== "patient") return staffScreens.patient(state, arg);
+  const found = routes().find(([path]) => path === name) || routes()[0];
+  if (!found) {
+    return mount(h("h1", {}, "Tend"), h("p", {}, "This account has no screens in the app. Use /admin/."));
+  }
+  return found[2](state);
+}
+
+function loginScreen() {
+  const username = h("input", { name: "username", autocomplete: "username", required: true, autocapitalize: "none" });
+  const password = h("input", { name: "password", type: "password", autocomplete: "current-password", required: true });
+  const error = h("p", { class: "error", id: "login-error", role: "alert" });
+  const form = h("form", { id: "login", onsubmit: async (event) => {
+    event.preventDefault();
+    error.textContent = "";
+    try {
+      await ensureCsrf();
+      const answer = await request("POST", "/api/v1/auth/session/", { json: { username: username.value, password: password.value } });
+      await start(answer.user);
+    } catch (failure) {
+      if (failure instanceof ApiError && failure.status === 401) error.textContent = t("signInFailed");
+      else if (failure instanceof ApiError && failure.status === 429) error.textContent = t("tooMany", { s: failure.body.detail?.match(/\d+/)?.[0] || "60" });
+      else error.textContent = errorMessage(failure);
+    }
+  } }, field(t("username"), username), field(t("password"), password), error,
+  h("button", { type: "submit", class: "big" }, t("signIn")));
+  mount(h("h1", {}, t("signIn")), form);
+}
+
+async function loadPatientCourse() {
+  try {
+    const courses = await get(`/api/v1/courses/?patient=${state.me.patient_id}&status=active`);
+    state.course = courses.results[0] || null;
+    await outbox.remember("course", state.course);
+  } catch (error) {
+    if (!(error instanceof NetworkError)) throw error;
+    state.course = await outbox.recall("course"); // offline: the course we knew
+  }
+}
+
+async function start(user) {
+  state.me = user;
+  await outbox.remember("me", user);
+  if (!hasChosen() && user.role === "patient" && user.language) setLang(user.language, { remember: false });
+  if (user.role === "patient") await loadPatientCourse();
+  if (!location.hash) location.hash = `#/${routes()[0] ? routes()[0][0] : ""}`;
+  await route();
+  outbox.flush();
+}
+
+async function updatePending(items) {
+  const waiting = (items || await outbox.all());
+  const element = document.getElementById("pending");
+  const failed = waiting.filter((item) => item.error);
+  element.hidden = waiting.length === 0;
+  element.textContent = t("waiting", { n: waiting.length });
+  if (failed.length) banner(`${t("failedToSend")}: ${failed[0].error}`);
+}
+
+async function signOut() {
+  const waiting = await outbox.all();
+  if (waiting.length && !window.confirm(t("confirmLogout", { n: waiting.length }))) return;
+  try {
+    await request("DELETE", "/api/v1/auth/session/");
+  } catch {
+    // Offline: the session ends on the server at its own time; the device is cleared now.
+  }
+  await outbox.wipe();
+  if (navigator.serviceWorker && navigator.serviceWorker.controller) navigator.serviceWorker.controller.postMessage("clear-data");
+  state.me = null;
+  state.course = null;
+  location.hash = "";
+  await route();
+}
+
+async function boot() {
+  document.documentElement.lang = lang();
+  document.getElementById("lang").addEventListener("click", () => {
+    setLang(lang() === "en" ? "es" : "en");
+    route();
+  });
+  document.getElementById("logout").addEventListener("click", signOut);
+  window.addEventListener("hashchange", route);
+  outbox.onChange(updatePending);
+  // The page itself re-sends what waits: on start, when the network returns, when shown again.
+  window.addEventListener("online", () => outbox.flush());
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") outbox.flush();
+  });
+  setInterval(() => { if (navigator.onLine) outbox.flush(); }, 30000);
+  if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {});
+
+  try {
+    const me = await get("/api/v1/me/");
+    await start(me);
+  } catch (error) {
+    if (error instanceof NetworkError) {
+      const me = await outbox.recall("me"); // offline, signed in earlier on this phone
+      if (me) return start(me);
+      return mount(h("h1", {}, "Tend"), h("p", {}, t("networkError")));
+    }
+    state.me = null;
+    await route();
+  }
+  await updatePending();
+}
+
+boot();

@@ -1,0 +1,133 @@
+// What the patient records waits here (IndexedDB) until the server has it. Each item carries its
+// client id, so a retry after a lost answer cannot create a second record (the API's idempotent
+// create). Items are sent in the order they were made, one at a time. The page re-sends on start,
+// on `online` and when it becomes visible: Background Sync exists only in Chromium.
+import { ApiError, NetworkError, request, upload } from "./api.js";
+
+const DB_NAME = "tend";
+const DB_VERSION = 1;
+let dbPromise = null;
+let flushing = null;
+const listeners = new Set();
+
+function open() {
+  if (!dbPromise) {
+    dbPromise = new Promise((resolve, reject) => {
+      const req = indexedDB.open(DB_NAME, DB_VERSION);
+      req.onupgradeneeded = () => {
+        const db = req.result;
+        if (!db.objectStoreNames.contains("outbox")) db.createObjectStore("outbox", { keyPath: "seq", autoIncrement: true });
+        if (!db.objectStoreNames.contains("cache")) db.createObjectStore("cache");
+      };
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    });
+  }
+  return dbPromise;
+}
+
+async function tx(store, mode, fn) {
+  const db = await open();
+  return new Promise((resolve, reject) => {
+    const transaction = db.transaction(store, mode);
+    const result = fn(transaction.objectStore(store));
+    transaction.oncomplete = () => resolve(result && "result" in result ? result.result : result);
+    transaction.onerror = () => reject(transaction.error);
+    transaction.onabort = () => reject(transaction.error);
+  });
+}
+
+export async function all() {
+  return tx("outbox", "readonly", (store) => store.getAll());
+}
+
+export async function add(kind, body, blob = null) {
+  await tx("outbox", "readwrite", (store) => store.add({ kind, body, blob, createdAt: Date.now(), error: null }));
+  notify();
+}
+
+async function remove(seq) {
+  await tx("outbox", "readwrite", (store) => store.delete(seq));
+}
+
+async function markFailed(item, message) {
+  await tx("outbox", "readwrite", (store) => store.put({ ...item, error: message }));
+}
+
+export function onChange(listener) {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+async function notify() {
+  const items = await all();
+  for (const listener of listeners) listener(items);
+}
+
+const PATHS = { application: "/api/v1/applications/", symptom: "/api/v1/symptoms/", photo: "/api/v1/photos/" };
+
+async function send(item) {
+  if (item.kind === "photo") {
+    const form = new FormData();
+    for (const [key, value] of Object.entries(item.body)) form.append(key, value);
+    form.append("image", item.blob, "photo.jpg");
+    return upload(PATHS.photo, form, item.onProgress);
+  }
+  return request("POST", PATHS[item.kind], { json: item.body });
+}
+
+// Send what waits, oldest first. A network failure or a server error stops the run (tried again
+// later); a refusal (4xx) is kept, marked with the server's reason, for the patient to see.
+export function flush() {
+  if (flushing) return flushing;
+  flushing = (async () => {
+    let sent = 0;
+    try {
+      for (const item of await all()) {
+        if (item.error) continue;
+        try {
+          await send(item);
+          await remove(item.seq);
+          sent += 1;
+        } catch (error) {
+          if (error instanceof NetworkError) break;
+          if (error instanceof ApiError && (error.status >= 500 || error.status === 429 || error.status === 401 || error.status === 403)) break;
+          if (error instanceof ApiError) await markFailed(item, error.message);
+          else break;
+        }
+      }
+    } finally {
+      flushing = null;
+      await notify();
+    }
+    return sent;
+  })();
+  return flushing;
+}
+
+export async function discard(seq) {
+  await remove(seq);
+  await notify();
+}
+
+export async function retry(seq) {
+  const item = (await all()).find((entry) => entry.seq === seq);
+  if (item) await tx("outbox", "readwrite", (store) => store.put({ ...item, error: null }));
+  return flush();
+}
+
+// A small cache of what the app needs to open offline (who is signed in, the active course).
+export async function remember(key, value) {
+  await tx("cache", "readwrite", (store) => store.put(value, key));
+}
+
+export async function recall(key) {
+  return tx("cache", "readonly", (store) => store.get(key));
+}
+
+// Logout: nothing of the patient stays on the device.
+export async function wipe() {
+  await tx("outbox", "readwrite", (store) => store.clear());
+  await tx("cache", "readwrite", (store) => store.clear());
+  await notify();
+}

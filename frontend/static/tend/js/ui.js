@@ -1,0 +1,88 @@
+// Small DOM helpers: elements are built with textContent, never innerHTML, so nothing a user
+// typed can become markup.
+import { t } from "./i18n.js";
+
+export function h(tag, attrs = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === "class") element.className = value;
+    else if (key.startsWith("on")) element.addEventListener(key.slice(2), value);
+    else if (value === true) element.setAttribute(key, "");
+    else element.setAttribute(key, value);
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return element;
+}
+
+// Each screen draws through its own view: a slow screen the user has already left never draws
+// over the one she went to.
+let generation = 0;
+export function newView() {
+  generation += 1;
+  const mine = generation;
+  return (...children) => {
+    if (mine === generation) mount(...children);
+  };
+}
+
+export function mount(...children) {
+  const main = document.getElementById("main");
+  main.replaceChildren(...children);
+  const heading = main.querySelector("h1");
+  if (heading) {
+    heading.setAttribute("tabindex", "-1");
+    heading.focus({ preventScroll: false });
+  }
+}
+
+let bannerTimer = null;
+export function banner(message, kind = "error") {
+  const element = document.getElementById("banner");
+  clearTimeout(bannerTimer);
+  if (!message) {
+    element.hidden = true;
+    return;
+  }
+  element.textContent = message;
+  element.className = kind === "error" ? "banner" : "banner info";
+  element.setAttribute("role", kind === "error" ? "alert" : "status");
+  element.hidden = false;
+  if (kind !== "error") bannerTimer = setTimeout(() => { element.hidden = true; }, 6000);
+}
+
+export function errorMessage(error) {
+  if (error && error.name === "NetworkError") return t("networkError");
+  if (error && error.errors && Object.keys(error.errors).length) {
+    return Object.entries(error.errors).map(([field, messages]) => `${field}: ${messages.join(" ")}`).join(" ");
+  }
+  return (error && error.message) || t("somethingWrong");
+}
+
+export function field(label, input, hint) {
+  const id = input.id || `f-${Math.random().toString(36).slice(2)}`;
+  input.id = id;
+  return h("div", { class: "stack" }, h("label", { for: id }, label), hint ? h("p", { class: "hint", id: `${id}-hint` }, hint) : null, input);
+}
+
+export function yesNo(name, legend) {
+  return h("fieldset", {},
+    h("legend", {}, legend),
+    h("label", { class: "choice" }, h("input", { type: "radio", name, value: "no", checked: true }), t("no")),
+    h("label", { class: "choice" }, h("input", { type: "radio", name, value: "yes" }), t("yes")));
+}
+
+export function localDateTimeValue(date = new Date()) {
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+export function isoWithOffset(date = new Date()) {
+  const pad = (n) => String(Math.floor(Math.abs(n))).padStart(2, "0");
+  const offset = -date.getTimezoneOffset();
+  const sign = offset >= 0 ? "+" : "-";
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}${sign}${pad(offset / 60)}:${pad(offset % 60)}`;
+}
