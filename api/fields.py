@@ -17,7 +17,10 @@ class AwareDateTimeField(serializers.DateTimeField):
     def enforce_timezone(self, value: dt.datetime) -> dt.datetime:
         if timezone.is_naive(value):
             self.fail("naive")
-        return value.astimezone(dt.UTC)
+        try:
+            return value.astimezone(dt.UTC)
+        except OverflowError:  # 0001-01-01T00:00+14:00 has no UTC time
+            self.fail("overflow")
 
 
 class StrictBooleanField(serializers.BooleanField):

@@ -9,6 +9,7 @@ from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooMa
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -121,6 +122,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         body = problem(code, str(detail))
     response.data = body
     response.content_type = PROBLEM_CONTENT_TYPE
+    request = context.get("request")
+    if request is not None:
+        # Problem details are JSON whatever the view renders otherwise (YAML, HTML, image bytes).
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = PROBLEM_CONTENT_TYPE
     for name, value in headers.items():
         response[name] = value
     return response

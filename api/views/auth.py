@@ -120,7 +120,11 @@ class ActivateView(_PublicView):
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
-class MeView(APIView):
+class MeView(AuditedAPIView):
+    audit_object_type = "user"
+
     @extend_schema(responses={200: UserSerializer})
     def get(self, request: Request) -> Response:
+        profile = getattr(request.user, "patient_profile", None)
+        self.audit.touch("user", request.user.pk, profile.pk if profile else None)
         return Response(UserSerializer(request.user).data)

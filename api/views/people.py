@@ -45,6 +45,7 @@ class StaffViewSet(AuditedMixin, mixins.ListModelMixin, viewsets.GenericViewSet)
         return staff.filter(is_active=True)
 
     def list(self, request: Request, *args: object, **kwargs: object) -> Response:
+        self.audit.action = "list"
         if access.role_of(request.user) not in STAFF_ROLES:  # type: ignore[arg-type]
             access.require(request.user, Action.STAFF_MANAGE)  # type: ignore[arg-type]
         return super().list(request, *args, **kwargs)

@@ -10,11 +10,12 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.base import TendViewSet
+from api.parsers import JSONParser
 from api.serializers import (
     PhotoSerializer,
     PhotoUpdateSerializer,
