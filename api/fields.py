@@ -46,3 +46,12 @@ class StrictIntegerField(serializers.IntegerField):
         if isinstance(data, float) and not data.is_integer():
             self.fail("invalid")
         return super().to_internal_value(int(data))
+
+
+class StrictUUIDField(serializers.UUIDField):
+    """A UUID written as a string: 12 or true are not ids (DRF would turn them into UUIDs)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data)

@@ -10,7 +10,7 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.db import models
 from rest_framework import serializers
 
-from api.fields import AwareDateTimeField, StrictBooleanField, StrictIntegerField
+from api.fields import AwareDateTimeField, StrictBooleanField, StrictIntegerField, StrictUUIDField
 from tracker import access
 from tracker.models import (
     Alert,
@@ -157,7 +157,7 @@ class PatientInputSerializer(InputSerializer):
 
 
 class CareTeamAddSerializer(InputSerializer):
-    staff_id = serializers.UUIDField()
+    staff_id = StrictUUIDField()
 
 
 class ActivationCodeSerializer(serializers.Serializer):
@@ -204,7 +204,7 @@ class CourseSerializer(ModelSerializer):
 
 
 class CourseCreateSerializer(InputSerializer):
-    id = serializers.UUIDField(required=False)
+    id = StrictUUIDField(required=False)
     patient = ScopedPrimaryKeyField(kind="patient", base=Patient.objects, path="")
     medication = text(120)
     concentration_percent = serializers.DecimalField(max_digits=5, decimal_places=2,
@@ -294,7 +294,7 @@ def _course_field() -> ScopedPrimaryKeyField:
 
 
 class RecordCreateSerializer(InputSerializer):
-    id = serializers.UUIDField(required=False)
+    id = StrictUUIDField(required=False)
     notes = text(2000, required=False, allow_blank=True)
 
     def __init__(self, *args: Any, partial_update: bool = False, **kwargs: Any) -> None:
@@ -369,7 +369,7 @@ class ReviewSerializer(ModelSerializer):
 
 
 class ReviewInputSerializer(InputSerializer):
-    id = serializers.UUIDField(required=False)
+    id = StrictUUIDField(required=False)
     length_cm = serializers.DecimalField(max_digits=5, decimal_places=1, min_value=Decimal(0),
                                          max_value=Decimal(100))
     width_cm = serializers.DecimalField(max_digits=5, decimal_places=1, min_value=Decimal(0),
@@ -422,7 +422,7 @@ class PhotoSerializer(RecordSerializer):
 
 
 class PhotoUploadSerializer(InputSerializer):
-    id = serializers.UUIDField(required=False)
+    id = StrictUUIDField(required=False)
     course = ScopedPrimaryKeyField(kind="course", base=TreatmentCourse.objects.select_related("patient"),
                                    path="patient")
     taken_at = AwareDateTimeField()
@@ -460,7 +460,7 @@ class ReportSerializer(ModelSerializer):
 
 
 class ReportRequestSerializer(InputSerializer):
-    id = serializers.UUIDField(required=False)
+    id = StrictUUIDField(required=False)
     period_start = serializers.DateField(required=False)
     period_end = serializers.DateField(required=False)
 

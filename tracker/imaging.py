@@ -37,10 +37,10 @@ _HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b
 # Images Tend recognises but does not take: 415, not 400.
 _OTHER_IMAGES = (b"GIF87a", b"GIF89a", b"BM", b"II*\x00", b"MM\x00*", b"\x00\x00\x01\x00")
 # Markup or code hidden in an image makes it a polyglot that a browser or server might run.
-_ACTIVE_CONTENT = re.compile(
-    rb"<\s*(script|html|body|iframe|svg|object|embed|\?php|!doctype)|javascript:|%PDF-",
-    re.IGNORECASE,
-)
+# Searched in the bytes lowered (ASCII only, as IGNORECASE does for bytes): a case-insensitive
+# alternation scans a 4 MB upload in ~150 ms, a literal-prefixed search of a lowered copy in ~10 ms.
+_ACTIVE_TAG = re.compile(rb"<\s*(script|html|body|iframe|svg|object|embed|\?php|!doctype)")
+_ACTIVE_LITERALS = (b"javascript:", b"%pdf-")
 
 
 class ImageRejected(Exception):
@@ -107,7 +107,8 @@ def _heif_boxes_span(data: bytes) -> int:
 
 def _check_envelope(data: bytes, fmt: str) -> None:
     """Refuse anything outside the image's own structure: a polyglot hides its payload there."""
-    if _ACTIVE_CONTENT.search(data):
+    lowered = data.lower()
+    if _ACTIVE_TAG.search(lowered) or any(literal in lowered for literal in _ACTIVE_LITERALS):
         raise ImageRejected("This file contains markup or code as well as an image.")
     if fmt == "JPEG":
         if not data.rstrip(b"\x00").endswith(b"\xff\xd9"):

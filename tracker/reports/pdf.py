@@ -32,6 +32,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from tracker import clock
 from tracker.reports import i18n
 from tracker.reports.data import PhotoPoint, ReportData
 
@@ -164,7 +165,8 @@ def _section_header(data: ReportData, t: dict[str, str], language: str, *,
     frequency = (t["once_daily"] if course.applications_per_day == 1
                  else t["times_daily"].format(n=course.applications_per_day))
     strength = i18n.number(float(course.concentration_percent), language, digits=0, suffix=" %")
-    local = generated_at.astimezone(dt.UTC)
+    # In the patient's (and so the clinic's) time zone, named, so the moment is unambiguous.
+    local = generated_at.astimezone(clock.zone(patient.timezone))
     rows = [
         [t["patient"], f"{_escape(patient.display_name)} · {t['age']} {age} {t['years']}"],
         [t["regimen"], f"{_escape(course.medication)} {strength}, {_escape(course.vehicle)}, "
@@ -175,7 +177,7 @@ def _section_header(data: ReportData, t: dict[str, str], language: str, *,
                   colWidths=[28 * mm, FRAME_WIDTH - 28 * mm])
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
                                ("BOTTOMPADDING", (0, 0), (-1, -1), 1)]))
-    when = f"{i18n.date(local.date(), language)} {local:%H:%M} UTC"
+    when = f"{i18n.date(local.date(), language)} {local:%H:%M} ({patient.timezone})"
     return [_p(t["title"], "title"), table,
             _p(t["generated"].format(when=when, whom=_escape(generated_for)), "small")]
 
@@ -276,8 +278,8 @@ def _section_clinic(data: ReportData, t: dict[str, str], language: str) -> list[
     ] or [_p(t["no_data"])]
     flow += [KeepTogether([_p(t["comments"], "h2"), comments[0]]), *comments[1:]]
     alerts = [
-        _p(f"<b>{i18n.date(a.created_at.date(), language)}</b> "
-           f"[{a.severity}, {t['open'] if a.status == 'open' else t['acknowledged']}] "
+        _p(f"<b>{i18n.date(clock.local_date(a.created_at, data.course.patient.timezone), language)}</b> "
+           f"[{t['severity_' + a.severity]}, {t['open'] if a.status == 'open' else t['acknowledged']}] "
            f"{_escape(a.detail)}")
         for a in data.alerts
     ] or [_p(t["no_data"])]

@@ -9,6 +9,11 @@ from dataclasses import dataclass, field
 from tracker.models import AuditEvent, AuditOutcome, User
 
 
+def _text(value: str, max_length: int) -> str:
+    """Text a client controls, made storable: no NUL (PostgreSQL refuses it), cut to the column."""
+    return value.replace("\x00", "\ufffd")[:max_length]
+
+
 @dataclass(frozen=True)
 class AuditContext:
     """Who is asking and from where: what every event of one request shares."""
@@ -39,7 +44,8 @@ class AuditTrail:
 
     def touch(self, object_type: str, object_id: object = "", patient_id: uuid.UUID | None = None
               ) -> None:
-        self.targets.append(AuditTarget(object_type, str(object_id or ""), patient_id))
+        # An id taken from the address may be anything a client typed: keep what fits the column.
+        self.targets.append(AuditTarget(object_type, _text(str(object_id or ""), 64), patient_id))
 
 
 def outcome_for_status(status_code: int) -> str:
@@ -66,7 +72,7 @@ def audit_events_record(*, context: AuditContext, action: str, status_code: int,
         "ip": context.ip,
         "request_id": context.request_id[:64],
         "method": context.method[:8],
-        "path": context.path[:300],
+        "path": _text(context.path, 300),
     }
     unique = list(dict.fromkeys(targets)) or [AuditTarget("")]
     events = [

@@ -105,7 +105,9 @@ def course_update(*, course: TreatmentCourse, changed_by: User, changes: dict[st
         raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
     before = {name: getattr(course, name) for name in CHANGEABLE_FIELDS}
     today = clock.today_in(course.patient.timezone)
-    if "end_date" in changes:
+    if "end_date" in changes and changes["end_date"] != course.end_date:
+        if course.status in (CourseStatus.COMPLETED, CourseStatus.STOPPED):
+            raise field_error("end_date", f"A {course.status} course keeps its end date.")
         end = changes["end_date"]
         if end is not None and end < course.start_date:
             raise field_error("end_date", "The course cannot end before it starts.")

@@ -148,7 +148,7 @@ def photo_retry(*, photo: Photo) -> Photo:
     """Put a failed photo back in the queue."""
     if photo.status != PhotoStatus.FAILED:
         raise Conflict("Only a failed photo can be retried.")
-    if not photo.upload_name:
+    if not photo.upload_name or not default_storage.exists(photo.upload_name):
         raise Conflict("The uploaded file is gone; ask for a new photo.")
     Photo.objects.filter(pk=photo.pk, status=PhotoStatus.FAILED).update(
         status=PhotoStatus.PROCESSING, failure_reason="", attempts=0, enqueued_at=None)

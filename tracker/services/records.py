@@ -176,6 +176,7 @@ def record_update(*, kind: RecordKind, record: R, changed_by: User, changes: dic
     unknown = set(changes) - set(kind.fields)
     if unknown:
         raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
+    changes = dict(changes)  # the caller's dict stays as it was
     content = {name: getattr(record, name) for name in kind.fields}
     if "status" in changes and changes["status"] == ApplicationStatus.APPLIED:
         changes.setdefault("skip_reason", "")

@@ -23,6 +23,7 @@ from tracker import clock
 from tracker.errors import Conflict, field_error
 from tracker.models import CourseStatus, Report, ReportKind, ReportStatus, TreatmentCourse, User
 from tracker.reports import data as report_data
+from tracker.reports import i18n
 from tracker.reports.pdf import render_pdf
 from tracker.services.records import fingerprint
 
@@ -116,11 +117,10 @@ def report_render(*, report_id: uuid.UUID | str, paper: str | None = None) -> Re
             if report.requested_by else "")
     pdf = render_pdf(gathered, summary, language=course.patient.language,
                      paper=paper or settings.TEND_REPORT_PAPER, generated_at=now,
-                     generated_for=whom or "care team")
-    name = f"reports/{report.pk}.pdf"
-    if default_storage.exists(name):
-        default_storage.delete(name)
-    stored = default_storage.save(name, ContentFile(pdf))
+                     generated_for=whom or i18n.TEXT[course.patient.language]["care_team"])
+    # A name of its own for each attempt: a slow render that a second worker re-claimed can never
+    # delete the file the winner recorded. Only the run that moves the row keeps its file.
+    stored = default_storage.save(f"reports/{report.pk}/{uuid.uuid4().hex}.pdf", ContentFile(pdf))
     moved = Report.objects.filter(pk=report.pk, status=ReportStatus.RUNNING).update(
         status=ReportStatus.READY, summary=summary, pdf_name=stored, pdf_bytes=len(pdf),
         finished_at=timezone.now(), failure_reason="",
@@ -160,9 +160,9 @@ def weekly_period(course: TreatmentCourse, *, now: dt.datetime | None = None
     """The 7 local days ending yesterday, clipped to the course; None if none of them counts."""
     today = clock.today_in(course.patient.timezone, now=now)
     end = today - dt.timedelta(days=1)
+    start = max(course.start_date, end - dt.timedelta(days=6))
     if course.end_date:
         end = min(end, course.end_date)
-    start = max(course.start_date, end - dt.timedelta(days=6))
     return (start, end) if start <= end else None
 
 

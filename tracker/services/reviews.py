@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from tracker import clock
 from tracker.errors import Conflict
 from tracker.models import AlertSeverity, Photo, PhotoStatus, Review, User
 from tracker.services.alert_rules import healing_checkpoint
@@ -50,7 +51,7 @@ def push_score(*, area: Decimal, exudate: str, tissue_type: str) -> int:
 
 def _raise_alerts(review: Review, photo: Photo) -> None:
     course = photo.course
-    when = review.created_at.date().isoformat()
+    when = clock.local_date(review.created_at, course.patient.timezone).isoformat()
     if review.signs_of_infection:
         alert_raise(course=course, kind="review_infection", severity=AlertSeverity.HIGH,
                     detail=f"A wound review on {when} found signs of infection.",

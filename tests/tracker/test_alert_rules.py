@@ -1,0 +1,354 @@
+"""The rules that open alerts (issue 4, point 5), each with a fixed clock: nothing logged for two whole
+local days, warning signs in a symptom entry, a rise in pain, a worrying review, and the healing
+checkpoint. Each opens one alert per episode: none while one of its kind is open."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from tracker import clock, tasks
+from tracker.models import Alert, AlertStatus, Patient, Photo, PhotoStatus, TreatmentCourse, User
+from tracker.services import alert_rules, courses, people, records, reviews
+from tracker.services.alerts import alert_acknowledge
+
+AUCKLAND, DENVER = "Pacific/Auckland", "America/Denver"
+# Thursday 12 March 2026, 12:00 UTC: already Friday 13 March (01:00) in Auckland, still Thursday
+# 12 March (06:00) in Denver.
+NOW = dt.datetime(2026, 3, 12, 12, tzinfo=dt.UTC)
+COURSE_START = dt.date(2026, 3, 1)
+LAST_LOG = dt.date(2026, 3, 10)
+
+
+def local(day: dt.date, tz: str, hour: int = 20) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour), ZoneInfo(tz))
+
+
+def new_patient(cast: Any, tz: str, name: str = "Ana") -> Patient:
+    with time_machine.travel(local(COURSE_START, tz, 8), tick=False):
+        patient, _ = people.patient_create(created_by=cast.physician, display_name=name,
+                                           birth_year=1945, timezone_name=tz, language="en")
+    return patient
+
+
+def new_course(cast: Any, patient: Patient, start: dt.date = COURSE_START,
+               end: dt.date | None = None) -> TreatmentCourse:
+    with time_machine.travel(local(start, patient.timezone, 9), tick=False):
+        course, _ = courses.course_create(patient=patient, prescribed_by=cast.physician, data={
+            "medication": "Sodium thiosulfate", "concentration_percent": 10,
+            "vehicle": "Oil-in-water emulsion", "body_site": "Left lateral thigh",
+            "applications_per_day": 1, "start_date": start, "end_date": end, "instructions": "",
+        })
+    return course
+
+
+def log(course: TreatmentCourse, by: User, day: dt.date, status: str = "applied") -> Any:
+    when = local(day, course.patient.timezone)
+    with time_machine.travel(when + dt.timedelta(minutes=5), tick=False):
+        record, _ = records.record_create(
+            kind=records.APPLICATION, recorded_by=by, course=course,
+            data={"applied_at": when, "status": status,
+                  "skip_reason": "Skin sore." if status == "skipped" else ""})
+    return record
+
+
+def set_status(course: TreatmentCourse, by: User, status: str, day: dt.date) -> None:
+    with time_machine.travel(local(day, course.patient.timezone, 10), tick=False):
+        courses.course_update(course=course, changed_by=by, changes={"status": status})
+
+
+def check(at: dt.datetime) -> set[tuple[Any, str]]:
+    """Run the rule at `at`; the (course, kind) of every no_log alert open afterwards."""
+    alert_rules.missed_days_check(now=at)
+    return set(Alert.objects.filter(kind=alert_rules.NO_LOG, status=AlertStatus.OPEN)
+               .values_list("course_id", "severity"))
+
+
+# --- Nothing logged for two whole local days ------------------------------------------------------
+def test_two_whole_local_days_are_counted_in_each_patients_time_zone(cast: Any) -> None:
+    auckland = new_course(cast, new_patient(cast, AUCKLAND))
+    denver = new_course(cast, new_patient(cast, DENVER))
+    log(auckland, cast.nurse, LAST_LOG)
+    log(denver, cast.nurse, LAST_LOG)
+    assert clock.today_in(AUCKLAND, now=NOW) == dt.date(2026, 3, 13)
+    assert clock.today_in(DENVER, now=NOW) == dt.date(2026, 3, 12)
+
+    # Auckland has lived through 11 and 12 March with nothing logged; Denver only through 11 March.
+    assert check(NOW) == {(auckland.pk, "medium")}
+    alert = Alert.objects.get(course=auckland)
+    assert alert.patient_id == auckland.patient_id and alert.kind == "no_log"
+    assert "2 whole days" in alert.detail and "2026-03-10" in alert.detail
+    # A day later Denver has too.
+    assert check(NOW + dt.timedelta(days=1)) == {(auckland.pk, "medium"), (denver.pk, "medium")}
+
+
+@pytest.mark.parametrize(("at", "raised"), [
+    (dt.datetime(2026, 3, 12, 10, 59, tzinfo=dt.UTC), False),  # 23:59 on 12 March in Auckland
+    (dt.datetime(2026, 3, 12, 11, 0, tzinfo=dt.UTC), True),  # midnight: 12 March is whole
+    (dt.datetime(2026, 3, 11, 23, 0, tzinfo=dt.UTC), False),  # noon on the first missed day
+])
+def test_not_before_the_second_day_is_over(cast: Any, at: dt.datetime, raised: bool) -> None:
+    course = new_course(cast, new_patient(cast, AUCKLAND))
+    log(course, cast.nurse, LAST_LOG)
+    assert check(at) == ({(course.pk, "medium")} if raised else set())
+
+
+def test_a_skipped_application_is_something_logged_but_a_voided_one_is_not(cast: Any) -> None:
+    skipped = new_course(cast, new_patient(cast, AUCKLAND, "Bea"))
+    voided = new_course(cast, new_patient(cast, AUCKLAND, "Cleo"))
+    log(skipped, cast.nurse, LAST_LOG)
+    log(skipped, cast.patient_user, LAST_LOG + dt.timedelta(days=1), status="skipped")
+    log(voided, cast.nurse, LAST_LOG)
+    mistake = log(voided, cast.nurse, LAST_LOG + dt.timedelta(days=1))
+    with time_machine.travel(NOW - dt.timedelta(hours=1), tick=False):
+        records.record_void(kind=records.APPLICATION, record=mistake, voided_by=cast.nurse,
+                            reason="Logged on the wrong patient.")
+    assert check(NOW) == {(voided.pk, "medium")}
+
+
+def test_a_course_that_has_not_run_for_two_whole_days_gets_none(cast: Any) -> None:
+    patient = new_patient(cast, AUCKLAND)
+    yesterday = new_course(cast, patient, start=dt.date(2026, 3, 12))
+    two_days = new_course(cast, new_patient(cast, AUCKLAND, "Dora"), start=dt.date(2026, 3, 11))
+    ended = new_course(cast, new_patient(cast, AUCKLAND, "Eva"), end=dt.date(2026, 3, 11))
+    ended_yesterday = new_course(cast, new_patient(cast, AUCKLAND, "Fay"),
+                                 end=dt.date(2026, 3, 12))
+    for course in (ended, ended_yesterday):
+        log(course, cast.nurse, LAST_LOG)
+    assert {c for c, _ in check(NOW)} == {two_days.pk, ended_yesterday.pk}
+    assert "last log: never" in Alert.objects.get(course=two_days).detail
+    assert not Alert.objects.filter(course__in=[yesterday, ended]).exists()
+
+
+def test_a_paused_course_gets_none_nor_one_whose_pause_covered_those_days(cast: Any) -> None:
+    paused = new_course(cast, new_patient(cast, AUCKLAND, "Gala"))
+    resumed = new_course(cast, new_patient(cast, AUCKLAND, "Hana"))
+    for course in (paused, resumed):
+        log(course, cast.nurse, LAST_LOG)
+        set_status(course, cast.physician, "paused", dt.date(2026, 3, 11))
+    set_status(resumed, cast.physician, "active", dt.date(2026, 3, 12))
+    assert check(NOW) == set()
+    # Two whole days after the pause ended, nothing logged: an alert.
+    assert check(NOW + dt.timedelta(days=2)) == {(resumed.pk, "medium")}
+
+
+def test_no_second_alert_while_one_is_open_and_a_new_one_after_acknowledgement(cast: Any) -> None:
+    course = new_course(cast, new_patient(cast, AUCKLAND))
+    log(course, cast.nurse, LAST_LOG)
+    first = alert_rules.missed_days_check(now=NOW)
+    assert [a.course_id for a in first] == [course.pk]
+    assert alert_rules.missed_days_check(now=NOW) == []
+    assert alert_rules.missed_days_check(now=NOW + dt.timedelta(days=1)) == []
+    assert Alert.objects.filter(course=course).count() == 1
+
+    with time_machine.travel(NOW + dt.timedelta(days=1, hours=1), tick=False):
+        alert_acknowledge(alert=first[0], by=cast.nurse)
+    second = alert_rules.missed_days_check(now=NOW + dt.timedelta(days=1, hours=2))
+    assert len(second) == 1 and second[0].pk != first[0].pk
+    assert Alert.objects.filter(course=course).count() == 2
+    assert Alert.objects.get(course=course, status=AlertStatus.OPEN).pk == second[0].pk
+
+
+def test_the_beat_task_runs_the_rule(cast: Any) -> None:
+    course = new_course(cast, new_patient(cast, AUCKLAND))
+    log(course, cast.nurse, LAST_LOG)
+    with time_machine.travel(NOW, tick=False):
+        assert tasks.check_missed_days.apply().get() == 1
+        assert tasks.check_missed_days.apply().get() == 0
+    assert Alert.objects.get().course_id == course.pk
+
+
+# --- Symptoms --------------------------------------------------------------------------------------
+SYMPTOM_NOW = local(dt.date(2026, 3, 20), DENVER, 21)
+
+
+@pytest.fixture
+def course(cast: Any) -> TreatmentCourse:
+    return new_course(cast, cast.patient)
+
+
+def symptom(course: TreatmentCourse, by: User, days_ago: int = 0, **values: Any) -> Any:
+    when = SYMPTOM_NOW - dt.timedelta(days=days_ago, minutes=30)
+    with time_machine.travel(when + dt.timedelta(minutes=1), tick=False):
+        record, _ = records.record_create(kind=records.SYMPTOM, recorded_by=by, course=course,
+                                          data={"recorded_at": when, "pain": 2, "itch": 2,
+                                                **values})
+    return record
+
+
+@pytest.mark.parametrize(("signs", "words"), [
+    ({"fever": True}, "fever"),
+    ({"drainage": "pus"}, "pus"),
+    ({"redness_spreading": True}, "spreading redness"),
+    ({"fever": True, "drainage": "pus", "redness_spreading": True},
+     "fever, pus, spreading redness"),
+    ({"drainage": "cloudy"}, None),
+    ({"drainage": "clear"}, None),
+    ({}, None),
+])
+def test_warning_signs_open_a_high_alert(cast: Any, course: TreatmentCourse,
+                                         signs: dict[str, Any], words: str | None) -> None:
+    entry = symptom(course, cast.patient_user, **signs)
+    alerts = list(Alert.objects.filter(course=course))
+    if words is None:
+        assert alerts == []
+        return
+    assert [(a.kind, a.severity, a.source_type, a.source_id) for a in alerts] == [
+        ("symptom_red_flag", "high", "symptom", entry.pk)]
+    assert f"{entry.local_date}: {words}." in alerts[0].detail
+
+
+def test_warning_signs_open_one_alert_per_episode(cast: Any, course: TreatmentCourse) -> None:
+    symptom(course, cast.patient_user, days_ago=2, fever=True)
+    symptom(course, cast.patient_user, days_ago=1, drainage="pus")
+    assert Alert.objects.filter(course=course).count() == 1
+    with time_machine.travel(SYMPTOM_NOW - dt.timedelta(hours=2), tick=False):
+        alert_acknowledge(alert=Alert.objects.get(course=course), by=cast.nurse)
+    symptom(course, cast.nurse, redness_spreading=True)
+    assert Alert.objects.filter(course=course).count() == 2
+    assert Alert.objects.filter(course=course, status="open").count() == 1
+
+
+@pytest.mark.parametrize(("history", "pain", "raised"), [
+    ([2] * 7, 5, True),  # mean 2: +3
+    ([2] * 7, 4, False),  # +2
+    ([2, 3] * 3 + [2], 5, False),  # mean 2.43: +2.57
+    ([2, 3] * 3 + [2], 6, True),
+    ([2] * 3, 5, True),  # a shorter history counts too
+    ([], 9, False),  # nothing to compare with
+])
+def test_pain_three_points_above_the_mean_of_the_previous_seven_days_opens_an_alert(
+        cast: Any, course: TreatmentCourse, history: list[int], pain: int, raised: bool) -> None:
+    for days_ago, value in zip(range(len(history), 0, -1), history, strict=True):
+        symptom(course, cast.patient_user, days_ago=days_ago, pain=value)
+    entry = symptom(course, cast.patient_user, pain=pain)
+    alerts = list(Alert.objects.filter(course=course))
+    assert [(a.kind, a.severity, a.source_id) for a in alerts] == (
+        [("pain_rise", "medium", entry.pk)] if raised else [])
+    if raised:
+        assert f"Pain {pain}/10" in alerts[0].detail and "previous 7 days" in alerts[0].detail
+
+
+def test_pain_older_than_seven_days_is_not_in_the_mean(cast: Any, course: TreatmentCourse) -> None:
+    symptom(course, cast.patient_user, days_ago=8, pain=10)
+    for days_ago in range(7, 0, -1):
+        symptom(course, cast.patient_user, days_ago=days_ago, pain=2)
+    symptom(course, cast.patient_user, pain=5)  # with the 10 the mean would be 3, and +2
+    assert list(Alert.objects.filter(course=course).values_list("kind", flat=True)) == ["pain_rise"]
+
+
+def test_pain_rise_opens_one_alert_per_episode(cast: Any, course: TreatmentCourse) -> None:
+    for days_ago in range(7, 0, -1):
+        symptom(course, cast.patient_user, days_ago=days_ago, pain=1)
+    symptom(course, cast.patient_user, pain=8)
+    symptom(course, cast.patient_user, pain=9)
+    assert Alert.objects.filter(course=course, kind="pain_rise").count() == 1
+
+
+# --- Reviews ----------------------------------------------------------------------------------------
+def photo_on(course: TreatmentCourse, by: User, day: dt.date) -> Photo:
+    taken_at = local(day, course.patient.timezone, 11)
+    return Photo.objects.create(
+        course=course, patient_id=course.patient_id, recorded_by=by, taken_at=taken_at,
+        local_date=clock.local_date(taken_at, course.patient.timezone), status=PhotoStatus.READY,
+        upload_format="JPEG", upload_bytes=1000, width=1200, height=900, sha256="a" * 64,
+        image_name="x/full.jpg", thumbnail_name="x/thumbnail.jpg",
+    )
+
+
+def measure(course: TreatmentCourse, by: User, week_day: int, length: str, width: str,
+            **flags: Any) -> Any:
+    """A photo on day `week_day` of the course, reviewed that afternoon."""
+    day = course.start_date + dt.timedelta(days=week_day)
+    with time_machine.travel(local(day, course.patient.timezone, 15), tick=False):
+        photo = photo_on(course, course.patient.user or by, day)
+        review, _ = reviews.review_create(photo=photo, reviewer=by, data={
+            "length_cm": Decimal(length), "width_cm": Decimal(width), "exudate": "light",
+            "tissue_type": "granulation", "signs_of_infection": False,
+            "flag_for_physician": False, "comment": "", **flags})
+    return review
+
+
+def test_a_worrying_review_opens_its_alerts(cast: Any, course: TreatmentCourse) -> None:
+    review = measure(course, cast.nurse, 3, "2.0", "2.0", signs_of_infection=True,
+                     flag_for_physician=True)
+    assert set(Alert.objects.filter(course=course).values_list(
+        "kind", "severity", "source_id")) == {("review_infection", "high", review.pk),
+                                              ("review_flagged", "medium", review.pk)}
+
+
+# --- The healing checkpoint -------------------------------------------------------------------------
+def checkpoint_alerts(course: TreatmentCourse) -> list[Alert]:
+    return list(Alert.objects.filter(course=course, kind=alert_rules.HEALING_CHECKPOINT))
+
+
+def test_too_little_reduction_at_week_four_opens_one_low_alert_that_asks_for_a_review(
+        cast: Any, course: TreatmentCourse) -> None:
+    measure(course, cast.nurse, 0, "2.0", "2.0")  # 4.00 cm²
+    measure(course, cast.nurse, 14, "2.0", "1.8")
+    latest = measure(course, cast.nurse, 28, "2.0", "1.5")  # 3.00 cm²: 25 % smaller
+    [alert] = checkpoint_alerts(course)
+    assert (alert.severity, alert.source_type, alert.source_id) == ("low", "review", latest.pk)
+    detail = alert.detail
+    assert detail.startswith("Week 4 checkpoint: the wound area changed by -25 %")
+    assert "4.00 cm² to 3.00 cm²" in detail and "below the 40 % reduction" in detail
+    for words in ("Phillips 2000", "Sheehan 2003", "venous leg ulcers", "diabetic foot ulcers",
+                  "calcinosis cutis", "2 to 6 months", "not validated", "review the plan"):
+        assert words in detail, words
+    # It never tells anyone to stop: the one "stop" says this is not a reason to.
+    assert detail.lower().count("stop") == 1
+    assert "this is not a reason to stop treatment on its own" in detail
+
+    measure(course, cast.nurse, 35, "2.0", "1.6")
+    with time_machine.travel(local(course.start_date + dt.timedelta(days=36), DENVER), tick=False):
+        alert_acknowledge(alert=alert, by=cast.physician)
+    measure(course, cast.nurse, 42, "2.0", "1.7")
+    assert len(checkpoint_alerts(course)) == 1  # one checkpoint per course
+
+
+@pytest.mark.parametrize(("length", "width", "raised"), [
+    ("2.0", "1.2", False),  # 2.40 cm²: exactly 40 % smaller
+    ("1.0", "1.0", False),  # 75 % smaller
+    ("2.0", "1.3", True),  # 35 % smaller
+    ("2.5", "2.0", True),  # larger
+])
+def test_the_checkpoint_threshold_is_forty_percent(cast: Any, course: TreatmentCourse,
+                                                   length: str, width: str, raised: bool) -> None:
+    measure(course, cast.nurse, 0, "2.0", "2.0")
+    measure(course, cast.nurse, 30, length, width)
+    assert len(checkpoint_alerts(course)) == (1 if raised else 0)
+
+
+def test_no_checkpoint_before_week_four(cast: Any, course: TreatmentCourse) -> None:
+    measure(course, cast.nurse, 0, "2.0", "2.0")
+    measure(course, cast.nurse, 20, "2.0", "2.0")
+    measure(course, cast.nurse, 27, "2.0", "2.0")  # the day before week 4: no reduction at all
+    assert checkpoint_alerts(course) == []
+    measure(course, cast.nurse, 28, "2.0", "2.0")
+    assert len(checkpoint_alerts(course)) == 1
+
+
+def test_no_checkpoint_without_a_first_measurement_to_compare_with(
+        cast: Any, course: TreatmentCourse) -> None:
+    measure(course, cast.nurse, 29, "2.0", "2.0")
+    assert checkpoint_alerts(course) == []
+
+
+def test_the_checkpoint_follows_the_settings(cast: Any, course: TreatmentCourse,
+                                             settings: Any) -> None:
+    settings.TEND_HEALING_CHECKPOINT_WEEK = 3
+    settings.TEND_HEALING_CHECKPOINT_PERCENT = 50
+    measure(course, cast.nurse, 0, "2.0", "2.0")
+    measure(course, cast.nurse, 20, "1.0", "1.0")  # before week 3: not yet, however it looks
+    assert checkpoint_alerts(course) == []
+    measure(course, cast.nurse, 21, "2.0", "1.0")  # exactly 50 % smaller: enough
+    assert checkpoint_alerts(course) == []
+    measure(course, cast.nurse, 22, "2.0", "1.1")  # 45 % smaller: below 50 %
+    [alert] = checkpoint_alerts(course)
+    assert alert.detail.startswith("Week 3 checkpoint: the wound area changed by -45 %")
+    assert "below the 50 % reduction" in alert.detail
