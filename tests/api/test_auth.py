@@ -266,6 +266,7 @@ def test_a_session_login_with_the_csrf_header_signs_in(cast):
     assert response.json()["user"] == {
         "id": str(cast.patient_user.pk), "username": "helen", "role": "patient",
         "display_name": cast.patient_user.display_name, "patient_id": str(cast.patient.pk),
+        "language": "en",
     }
     cookie = response.cookies["sessionid"]
     assert cookie["httponly"]
@@ -552,6 +553,7 @@ def test_me_answers_who_is_signed_in(cast, who, role):
             "id": str(user.pk), "username": user.username, "role": role,
             "display_name": user.display_name,
             "patient_id": str(cast.patient.pk) if role == "patient" else None,
+            "language": cast.patient.language if role == "patient" else None,
         }
 
 
