@@ -159,6 +159,10 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
+# The longest task (a 48 MP photo, a two-year report) takes seconds; ten minutes is a runaway. It
+# stays well under the broker's visibility timeout, so a running task is never handed out twice.
+CELERY_TASK_SOFT_TIME_LIMIT = 540
+CELERY_TASK_TIME_LIMIT = 600
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -205,6 +209,7 @@ TEND_MISSED_DAYS = env_int("TEND_MISSED_DAYS", 2, minimum=1)
 TEND_PAIN_RISE_POINTS = env_int("TEND_PAIN_RISE_POINTS", 3, minimum=1)
 TEND_HEALING_CHECKPOINT_WEEK = env_int("TEND_HEALING_CHECKPOINT_WEEK", 4, minimum=1)
 TEND_HEALING_CHECKPOINT_PERCENT = env_int("TEND_HEALING_CHECKPOINT_PERCENT", 40, minimum=1)
+TEND_PHOTO_MAX_ATTEMPTS = env_int("TEND_PHOTO_MAX_ATTEMPTS", 8, minimum=1)
 TEND_PHOTO_REQUEUE_AFTER_SECONDS = env_int("TEND_PHOTO_REQUEUE_AFTER_SECONDS", 300, minimum=1)
 
 # --- Authentication and passwords -----------------------------------------------------------------

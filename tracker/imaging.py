@@ -105,11 +105,83 @@ def _heif_boxes_span(data: bytes) -> int:
     return offset
 
 
+def _jpeg_metadata(data: bytes) -> list[bytes]:
+    """The APPn and COM segments before the first scan: where EXIF, XMP, IPTC and comments live."""
+    regions, pos = [], 2
+    while pos + 4 <= len(data) and data[pos] == 0xFF:
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker in (0x01, *range(0xD0, 0xD8)):
+            pos += 2
+            continue
+        if marker == 0xDA:  # start of scan: compressed pixels follow
+            break
+        length = int.from_bytes(data[pos + 2:pos + 4], "big")
+        if 0xE0 <= marker <= 0xEF or marker == 0xFE:
+            regions.append(data[pos + 4:pos + 2 + length])
+        pos += 2 + length
+    return regions
+
+
+def _chunks(data: bytes, start: int, *, header: str, pad: bool) -> list[tuple[bytes, bytes]]:
+    """(type, payload) of each chunk of a PNG (big-endian length, type) or RIFF (type, LE size)."""
+    found, pos = [], start
+    while pos + 8 <= len(data):
+        if header == "png":
+            size, kind = int.from_bytes(data[pos:pos + 4], "big"), data[pos + 4:pos + 8]
+            found.append((kind, data[pos + 8:pos + 8 + size]))
+            pos += 12 + size
+        else:
+            kind, size = data[pos:pos + 4], int.from_bytes(data[pos + 4:pos + 8], "little")
+            found.append((kind, data[pos + 8:pos + 8 + size]))
+            pos += 8 + size + (size & 1 if pad else 0)
+    return found
+
+
+def _heif_boxes(data: bytes) -> list[tuple[bytes, bytes]]:
+    found, pos = [], 0
+    while pos + 8 <= len(data):
+        size, kind = int.from_bytes(data[pos:pos + 4], "big"), data[pos + 4:pos + 8]
+        if size == 1:
+            size = int.from_bytes(data[pos + 8:pos + 16], "big")
+        elif size == 0:
+            size = len(data) - pos
+        if size < 8:
+            break
+        found.append((kind, data[pos + 8:pos + size]))
+        pos += size
+    return found
+
+
+_PIXELS = {b"IDAT", b"VP8 ", b"VP8L", b"ALPH", b"ANMF", b"mdat"}
+
+
+def metadata_regions(data: bytes, fmt: str) -> list[bytes]:
+    """The parts of an image file that hold metadata and text, not compressed pixels.
+
+    Only these are searched for markup: compressed pixel data is effectively random, and a 4 MB
+    photo would contain a chance "<svg" or "<body" in several percent of uploads.
+    """
+    if fmt == "JPEG":
+        return _jpeg_metadata(data)
+    if fmt == "PNG":
+        return [body for kind, body in _chunks(data, 8, header="png", pad=False)
+                if kind not in _PIXELS]
+    if fmt == "WEBP":
+        return [body for kind, body in _chunks(data, 12, header="riff", pad=True)
+                if kind not in _PIXELS]
+    return [body for kind, body in _heif_boxes(data) if kind not in _PIXELS]
+
+
 def _check_envelope(data: bytes, fmt: str) -> None:
-    """Refuse anything outside the image's own structure: a polyglot hides its payload there."""
-    lowered = data.lower()
-    if _ACTIVE_TAG.search(lowered) or any(literal in lowered for literal in _ACTIVE_LITERALS):
-        raise ImageRejected("This file contains markup or code as well as an image.")
+    """Refuse markup or code in the metadata, and anything after the image's own end: a polyglot
+    hides its payload in one or the other."""
+    for region in metadata_regions(data, fmt):
+        lowered = region.lower()
+        if _ACTIVE_TAG.search(lowered) or any(literal in lowered for literal in _ACTIVE_LITERALS):
+            raise ImageRejected("This file contains markup or code as well as an image.")
     if fmt == "JPEG":
         if not data.rstrip(b"\x00").endswith(b"\xff\xd9"):
             raise ImageRejected("This JPEG has data after the end of the image, or is cut off.")

@@ -185,3 +185,37 @@ def test_render_converts_a_non_srgb_icc_profile_to_srgb() -> None:
 def test_render_is_deterministic() -> None:
     data = images.phone_jpeg(800, 600)
     assert imaging.render(data, "JPEG") == imaging.render(data, "JPEG")
+
+
+def test_only_metadata_is_searched_for_markup_never_the_compressed_pixels():
+    # Compressed pixels are effectively random: a 4 MB photo holds a chance "<svg" or "<body"
+    # in several percent of uploads, so they must not be searched.
+    from tests import images as made
+    from tracker.imaging import metadata_regions
+
+    data = made.phone_jpeg(800, 600)
+    scan_start = data.index(b"\xff\xda")
+    regions = metadata_regions(data, "JPEG")
+    assert any(made.XMP_MARKER in region for region in regions)
+    assert all(data.index(region) < scan_start for region in regions if region)
+    assert sum(len(region) for region in regions) < scan_start
+
+
+def test_markup_in_a_png_text_chunk_is_refused():
+    import struct
+    import zlib
+
+    from tests import images as made
+    from tracker.imaging import ImageRejected, inspect_upload
+
+    png = made.png(64, 48)
+    body = b"Comment\x00<script>alert(1)</script>"
+    chunk = (struct.pack(">I", len(body)) + b"tEXt" + body
+             + struct.pack(">I", zlib.crc32(b"tEXt" + body) & 0xFFFFFFFF))
+    polyglot = png[:33] + chunk + png[33:]  # after the 8-byte signature and the 25-byte IHDR
+    try:
+        inspect_upload(polyglot, max_bytes=25 * 1024 * 1024)
+    except ImageRejected as exc:
+        assert exc.status == 400 and "markup" in exc.message
+    else:
+        raise AssertionError("a PNG with a script in a text chunk was accepted")

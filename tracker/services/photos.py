@@ -112,6 +112,11 @@ def photo_process(*, photo_id: uuid.UUID | str) -> Photo | None:
     photo = Photo.objects.filter(pk=photo_id).first()
     if photo is None or photo.status != PhotoStatus.PROCESSING:
         return photo
+    if photo.attempts >= settings.TEND_PHOTO_MAX_ATTEMPTS:
+        # A photo that kills its worker (out of memory) would otherwise be re-queued for ever.
+        photo_fail(photo_id=photo.pk, reason=f"Processing was started {photo.attempts} times "
+                                             "without finishing. Ask for a new photo.")
+        return Photo.objects.get(pk=photo.pk)
     Photo.objects.filter(pk=photo.pk).update(attempts=F("attempts") + 1)
     if not photo.upload_name or not default_storage.exists(photo.upload_name):
         raise imaging.ImageRejected("The uploaded file is missing from storage.")
