@@ -244,24 +244,6 @@ def stack(django_db_setup: None, tmp_path_factory: pytest.TempPathFactory) -> It
         stack.close()
 
 
-# A transactional test empties the tables with TRUNCATE afterwards, which the audit table's
-# append-only trigger refuses. Lift that one trigger for the flush of these tests only.
-@pytest.fixture
-def _audit_truncate_allowed(django_db_setup: None, django_db_blocker: Any) -> Any:
-    def truncate_trigger(state: str) -> None:
-        with django_db_blocker.unblock(), connection.cursor() as cursor:
-            cursor.execute(f"ALTER TABLE tracker_auditevent {state} TRIGGER tracker_auditevent_no_truncate")
-
-    truncate_trigger("DISABLE")
-    yield
-    truncate_trigger("ENABLE")
-
-
-@pytest.fixture
-def _django_db_helper(_audit_truncate_allowed: None, _django_db_helper: None) -> None:
-    return _django_db_helper
-
-
 @pytest.fixture(scope="module")
 def large_jpeg() -> bytes:
     """A 48-megapixel phone photo: its processing takes seconds, time enough to kill a worker."""

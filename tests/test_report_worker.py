@@ -96,25 +96,6 @@ def worker(django_db_setup: None, django_db_blocker: Any,
         running.stop()
 
 
-# A transactional test empties the tables with TRUNCATE afterwards, which the audit table's
-# append-only trigger refuses. Lift that one trigger for the flush of these tests only.
-@pytest.fixture
-def _audit_truncate_allowed(django_db_setup: None, django_db_blocker: Any) -> Any:
-    def truncate_trigger(state: str) -> None:
-        with django_db_blocker.unblock(), connection.cursor() as cursor:
-            cursor.execute(f"ALTER TABLE tracker_auditevent {state} TRIGGER "
-                           "tracker_auditevent_no_truncate")
-
-    truncate_trigger("DISABLE")
-    yield
-    truncate_trigger("ENABLE")
-
-
-@pytest.fixture
-def _django_db_helper(_audit_truncate_allowed: None, _django_db_helper: None) -> None:
-    return _django_db_helper
-
-
 def test_a_requested_report_is_rendered_by_a_real_worker_and_served(
         cast: Any, api: Any, worker: Worker) -> None:
     client = api(cast.physician)

@@ -22,24 +22,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 THREADS = 8
 
 
-# A transactional test empties the tables with TRUNCATE afterwards, which the audit table's
-# append-only trigger refuses. Lift that one trigger for the flush of these tests only.
-@pytest.fixture
-def _audit_truncate_allowed(django_db_setup: None, django_db_blocker: Any) -> Any:
-    def truncate_trigger(state: str) -> None:
-        with django_db_blocker.unblock(), connection.cursor() as cursor:
-            cursor.execute(f"ALTER TABLE tracker_auditevent {state} TRIGGER tracker_auditevent_no_truncate")
-
-    truncate_trigger("DISABLE")
-    yield
-    truncate_trigger("ENABLE")
-
-
-@pytest.fixture
-def _django_db_helper(_audit_truncate_allowed: None, _django_db_helper: None) -> None:
-    return _django_db_helper
-
-
 def fire_in_parallel(user: User, path: str, bodies: list[dict[str, Any]]) -> list[tuple[int, Any]]:
     """POST each body from its own thread, all released at once. Returns (status, json) per body."""
     barrier = threading.Barrier(len(bodies))

@@ -18,7 +18,7 @@ import time_machine
 from celery.schedules import crontab
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import connection, connections
+from django.db import connections
 from django.utils import timezone
 from pypdf import PdfReader
 
@@ -616,28 +616,6 @@ def test_the_weekly_day_and_hour_come_from_the_environment() -> None:
 
 
 # Two beat processes at once: real threads, each with its own connection to PostgreSQL.
-@pytest.fixture
-def _audit_truncate_allowed(request: Any, django_db_setup: None, django_db_blocker: Any) -> Any:
-    """A transactional test empties the tables with TRUNCATE, which the audit table's
-    append-only trigger refuses; lift that one trigger for the flush of such a test only."""
-    marker = request.node.get_closest_marker("django_db")
-    if not (marker and marker.kwargs.get("transaction")):
-        yield
-        return
-
-    def truncate_trigger(state: str) -> None:
-        with django_db_blocker.unblock(), connection.cursor() as cursor:
-            cursor.execute(f"ALTER TABLE tracker_auditevent {state} TRIGGER "
-                           "tracker_auditevent_no_truncate")
-
-    truncate_trigger("DISABLE")
-    yield
-    truncate_trigger("ENABLE")
-
-
-@pytest.fixture
-def _django_db_helper(_audit_truncate_allowed: None, _django_db_helper: None) -> None:
-    return _django_db_helper
 
 
 @pytest.mark.django_db(transaction=True)
