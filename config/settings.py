@@ -281,6 +281,19 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage",
     },
 }
+if env_str("TEND_S3_BUCKET", ""):
+    # The same private files on an S3-compatible store (pip install "django-storages[s3]"): no
+    # public ACL, and never a public URL, since Tend streams every file through an authorized view.
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("TEND_S3_BUCKET", ""),
+            "endpoint_url": env_str("TEND_S3_ENDPOINT_URL", "") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 WHITENOISE_USE_FINDERS = DEBUG
