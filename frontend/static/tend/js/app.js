@@ -95,6 +95,7 @@ async function loadPatientCourse() {
 
 async function start(user) {
   state.me = user;
+  outbox.setOwner(user.id);
   await outbox.remember("me", user);
   if (!hasChosen() && user.role === "patient" && user.language) setLang(user.language, { remember: false });
   if (user.role === "patient") await loadPatientCourse();
@@ -113,7 +114,7 @@ async function updatePending(items) {
 }
 
 async function signOut() {
-  const waiting = await outbox.all();
+  const waiting = await outbox.all({ anyone: true });
   if (waiting.length && !window.confirm(t("confirmLogout", { n: waiting.length }))) return;
   try {
     await request("DELETE", "/api/v1/auth/session/");

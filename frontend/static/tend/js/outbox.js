@@ -8,6 +8,7 @@ const DB_NAME = "tend";
 const DB_VERSION = 1;
 let dbPromise = null;
 let flushing = null;
+let owner = null; // the signed-in user: only their own records are shown and sent
 const listeners = new Set();
 
 function open() {
@@ -37,12 +38,19 @@ async function tx(store, mode, fn) {
   });
 }
 
-export async function all() {
-  return tx("outbox", "readonly", (store) => store.getAll());
+// On a shared device, what one user left unsent is never sent under the next user's session: it
+// waits for its owner to sign in again (logout still clears everything, after a warning).
+export function setOwner(userId) {
+  owner = userId;
+}
+
+export async function all({ anyone = false } = {}) {
+  const items = await tx("outbox", "readonly", (store) => store.getAll());
+  return anyone ? items : items.filter((item) => !item.owner || item.owner === owner);
 }
 
 export async function add(kind, body, blob = null) {
-  await tx("outbox", "readwrite", (store) => store.add({ kind, body, blob, createdAt: Date.now(), error: null }));
+  await tx("outbox", "readwrite", (store) => store.add({ kind, body, blob, owner, createdAt: Date.now(), error: null }));
   notify();
 }
 

@@ -116,7 +116,7 @@ async function reportsSection(course) {
     list.replaceChildren(...data.results.map((r) => h("li", {},
       `${formatDate(r.period_start)} – ${formatDate(r.period_end)} `,
       h("span", { class: "badge" }, t(`status${r.status[0].toUpperCase()}${r.status.slice(1)}`)), " ",
-      r.pdf_url ? h("a", { href: r.pdf_url, target: "_blank", rel: "noopener" }, t("open")) : null)));
+      r.pdf_url ? h("a", { href: r.pdf_url, class: "button secondary", target: "_blank", rel: "noopener" }, t("open")) : null)));
     if (data.results.some((r) => r.status === "queued" || r.status === "running")) setTimeout(() => refresh().catch(() => {}), 3000);
   }
   await refresh();
@@ -159,9 +159,11 @@ export async function patient(state, id) {
   }
 }
 
-function alertList(alerts, onChange) {
+// `names` (patient id -> name) on the list of all alerts: each says whose it is and links to her.
+function alertList(alerts, onChange, names = null) {
   if (!alerts.length) return h("p", { id: "alerts" }, t("noAlerts"));
   return h("ul", { class: "list", id: "alerts" }, alerts.map((a) => h("li", {},
+    names ? [h("a", { href: `#/patient/${a.patient}`, class: "button secondary" }, names.get(a.patient) || t("patients")), " "] : null,
     h("span", { class: `badge ${a.severity}` }, a.severity), " ", h("strong", {}, formatDate(a.created_at)), " ", a.detail, " ",
     h("button", { type: "button", class: "secondary", onclick: async () => {
       try {
@@ -177,8 +179,10 @@ export async function alerts(state) {
   const mount = newView();
   loading(mount, t("alerts"));
   try {
-    const list = await get("/api/v1/alerts/?status=open&page_size=100");
-    mount(h("h1", {}, t("alerts")), alertList(list.results, () => alerts(state)));
+    const [list, patients] = await Promise.all([
+      get("/api/v1/alerts/?status=open&page_size=100"), get("/api/v1/patients/?page_size=200")]);
+    const names = new Map(patients.results.map((p) => [p.id, p.display_name]));
+    mount(h("h1", {}, t("alerts")), alertList(list.results, () => alerts(state), names));
   } catch (error) {
     banner(errorMessage(error));
   }

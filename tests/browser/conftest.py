@@ -1,0 +1,289 @@
+"""Fixtures for the browser tests: Debian's Chromium driven by Playwright against pytest-django's
+live server (a transactional database; the app is served from this process on localhost, a secure
+context, so the service worker runs).
+
+Never a browser download: Playwright is pointed at /usr/bin/chromium.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.conf import settings
+from django.db import connection, connections
+
+from tests import images
+from tests.conftest import PASSWORD, make_course, make_patient, make_staff
+from tracker import clock
+from tracker.models import Patient, Photo, Report, Role, TreatmentCourse, User
+from tracker.services import photos, records, reports, reviews
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+PHONE = {"width": 390, "height": 844}
+TIMEZONE = "America/Denver"  # the browser's clock is the patient's: "today" is the same day for both
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO / "artifacts" / "screenshots"
+AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+# Every test waits at most this long for something the app does.
+WAIT_MS = 15_000
+
+
+# --- Chromium ----------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="package")
+def playwright() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium).")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop in this thread; Django's ORM refuses to run while a
+    # loop runs unless told otherwise. Only for this package's tests: restored when it ends.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as driver:
+            yield driver
+            # Code run while Playwright is up sees other context variables, hence other database
+            # connections than the code around it: close them here, or they outlive the test database.
+            connections.close_all()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="package")
+def browser(playwright: Any) -> Iterator[Any]:
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def new_context(browser: Any, live_server: Any) -> Iterator[Callable[..., Any]]:
+    """new_context(**options) -> a fresh browser profile (its own cookies, IndexedDB, service worker)
+    at phone size on the live server. Page errors and CSP violations fail the test."""
+    contexts: list[Any] = []
+    problems: list[str] = []
+
+    def make(**options: Any) -> Any:
+        values = {"viewport": PHONE, "base_url": live_server.url, "locale": "en-US",
+                  "timezone_id": TIMEZONE, "service_workers": "allow", **options}
+        context = browser.new_context(**values)
+        context.set_default_timeout(WAIT_MS)
+        context.on("weberror", lambda error: problems.append(f"page error: {error.error}"))
+        context.on("console", lambda message: problems.append(f"console: {message.text}")
+                   if message.type == "error" and "Content Security Policy" in message.text else None)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert not problems, "\n".join(problems)
+
+
+@pytest.fixture
+def context(new_context: Callable[..., Any]) -> Any:
+    return new_context()
+
+
+@pytest.fixture
+def page(context: Any) -> Any:
+    return context.new_page()
+
+
+# --- The people ----------------------------------------------------------------------------------------
+
+@dataclass
+class People:
+    physician: User
+    nurse: User
+    patient_user: User
+    patient: Patient
+    course: TreatmentCourse
+
+
+@pytest.fixture
+def people(transactional_db: None) -> People:
+    """Helen (America/Denver) with a once-daily course started 10 days ago, her nurse and physician."""
+    physician = make_staff("physician", Role.PHYSICIAN)
+    nurse = make_staff("nurse", Role.NURSE)
+    patient, patient_user = make_patient(name="Helen Mercer", username="helen", tz=TIMEZONE,
+                                         team=[physician, nurse])
+    course = make_course(patient, physician, days_ago=10)
+    return People(physician=physician, nurse=nurse, patient_user=patient_user, patient=patient,
+                  course=course)
+
+
+@dataclass
+class History:
+    photos: list[Photo]  # oldest first; the first one is reviewed, the second waits in the queue
+    report: Report
+
+
+def _evening(course: TreatmentCourse, days_ago: int, hour: int = 20) -> dt.datetime:
+    day = clock.today_in(course.patient.timezone) - dt.timedelta(days=days_ago)
+    return dt.datetime.combine(day, dt.time(hour), tzinfo=ZoneInfo(course.patient.timezone))
+
+
+@pytest.fixture
+def history(people: People, monkeypatch: pytest.MonkeyPatch) -> History:
+    """Nine days of Helen's course: applications (one skipped, one missed day), check-ins (one with
+    a fever, which opens an alert), two processed photos (the older one reviewed), a ready report.
+    The workers' code runs here, in-process; nothing is sent to a broker."""
+    monkeypatch.setattr(photos, "photo_enqueue", lambda **_: True)
+    monkeypatch.setattr(reports, "report_enqueue", lambda **_: True)
+    course, helen = people.course, people.patient_user
+    for days_ago in range(9, 0, -1):
+        if days_ago == 4:
+            continue  # nothing logged that day
+        status = "skipped" if days_ago == 6 else "applied"
+        records.record_create(kind=records.APPLICATION, recorded_by=helen, course=course, data={
+            "applied_at": _evening(course, days_ago), "status": status,
+            "skip_reason": "Skin too sore" if status == "skipped" else ""})
+        records.record_create(kind=records.SYMPTOM, recorded_by=helen, course=course, data={
+            "recorded_at": _evening(course, days_ago, 19), "pain": 3, "itch": 2,
+            "fever": days_ago == 2})
+    made = []
+    for days_ago in (8, 1):
+        photo, _ = photos.photo_upload(course=course, uploaded_by=helen, data=images.phone_jpeg(800, 600),
+                                       taken_at=_evening(course, days_ago, 18))
+        made.append(photos.photo_process(photo_id=photo.pk))
+    reviews.review_create(photo=made[0], reviewer=people.nurse, data={
+        "length_cm": "2.5", "width_cm": "1.5", "exudate": "light", "tissue_type": "granulation",
+        "signs_of_infection": False, "flag_for_physician": False, "comment": "Edges granulating."})
+    report, _ = reports.report_request(course=course, requested_by=people.nurse)
+    report = reports.report_render(report_id=report.pk)
+    assert report is not None and report.status == "ready"
+    assert all(photo is not None and photo.status == "ready" for photo in made)
+    return History(photos=made, report=report)
+
+
+# A transactional test empties the tables with TRUNCATE afterwards, which the audit table's
+# append-only trigger refuses. Lift that one trigger for the flush of these tests only.
+@pytest.fixture
+def _audit_truncate_allowed(django_db_setup: None, django_db_blocker: Any) -> Any:
+    def truncate_trigger(state: str) -> None:
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE tracker_auditevent {state} TRIGGER tracker_auditevent_no_truncate")
+
+    truncate_trigger("DISABLE")
+    yield
+    truncate_trigger("ENABLE")
+
+
+@pytest.fixture
+def _django_db_helper(_audit_truncate_allowed: None, _django_db_helper: None) -> None:
+    return _django_db_helper
+
+
+# --- What the tests do in the app ------------------------------------------------------------------------
+
+def sign_in(page: Any, username: str, *, password: str = PASSWORD) -> None:
+    """Open the app and sign in through the form; wait for the first screen of the role."""
+    page.goto("/")
+    page.locator("#login").wait_for()
+    page.fill("#login input[name=username]", username)
+    page.fill("#login input[name=password]", password)
+    page.click("#login button[type=submit]")
+    page.locator("#login").wait_for(state="detached")
+    page.locator("#main h1").wait_for()
+    page.wait_for_function("() => !document.querySelector('#main .loading')")
+
+
+def go(page: Any, hash_: str, heading: str | None = None) -> None:
+    """Follow an in-app route and wait until its screen has drawn (no "Loading…" left)."""
+    page.evaluate("(hash) => { location.hash = hash; }", hash_)
+    if heading is not None:
+        page.locator("#main h1", has_text=heading).wait_for()
+    page.wait_for_function("() => !document.querySelector('#main .loading')")
+
+
+def wait_for_service_worker(page: Any) -> None:
+    """Until the worker is active and controls this page (a first visit is not controlled until the
+    worker claims it; a reload makes sure)."""
+    page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
+    if not page.evaluate("() => Boolean(navigator.serviceWorker.controller)"):
+        page.reload()
+    page.wait_for_function("() => Boolean(navigator.serviceWorker.controller)")
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """A PNG of the whole screen, kept as an artifact in artifacts/screenshots/."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True, animations="disabled", caret="hide")
+    return path
+
+
+# --- A real Celery worker ------------------------------------------------------------------------------
+
+def _test_database_url() -> str:
+    db = connection.settings_dict
+    credentials = quote(db["USER"] or "", safe="")
+    if db.get("PASSWORD"):
+        credentials += ":" + quote(db["PASSWORD"], safe="")
+    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def celery_worker(transactional_db: None, tmp_path: Path) -> Iterator[Path]:
+    """A worker process on this run's queue, database, data folder and Redis; stopped after the test
+    (before the tables are emptied). Yields its log file."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings_test",
+        "TEND_TEST_RUN_ID": settings.TEST_RUN_ID,
+        "TEND_DATA_DIR": str(settings.DATA_DIR),
+        "DATABASE_URL": _test_database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    log = tmp_path / "worker.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "celery"), "-A", "config", "worker", "--pool=solo",
+             "--concurrency=1", "-Q", settings.CELERY_TASK_DEFAULT_QUEUE, "--loglevel=INFO",
+             "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    try:
+        yield log
+        assert process.poll() is None, "the worker died:\n" + log.read_text(errors="replace")
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        # The worker's connections must be gone before the test database is emptied.
+        connection.close()
+
+
+def wait_until(predicate: Callable[[], Any], *, timeout: float = 30.0, what: str,
+               log: Path | None = None) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            tail = log.read_text(errors="replace")[-4000:] if log is not None and log.exists() else ""
+            pytest.fail(f"Timed out after {timeout:.0f} s waiting for {what}.\n{tail}")
+        time.sleep(0.2)
