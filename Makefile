@@ -36,7 +36,7 @@ lint: install-dev
 test: install-dev
 	$(BIN)/ruff check .
 	DJANGO_SETTINGS_MODULE=config.settings_test $(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 clean:
 	rm -rf $(VENV) var .coverage .pytest_cache

@@ -11,7 +11,13 @@ import uuid
 from pathlib import Path
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-" + "k" * 60)
-os.environ.setdefault("TEND_TEST_RUN_ID", uuid.uuid4().hex[:10])
+# One id per run, and per xdist worker within a run: each gets its own database, cache prefix and
+# Celery queue, so a worker process started by one test never takes another's tasks.
+_run = os.environ.get("TEND_TEST_RUN_ID") or uuid.uuid4().hex[:10]
+_xdist = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _xdist and not _run.endswith(f"_{_xdist}"):
+    _run = f"{_run}_{_xdist}"
+os.environ["TEND_TEST_RUN_ID"] = _run
 # Files a test writes (private storage, static) go to a folder of this run, never to ./var.
 os.environ.setdefault("TEND_DATA_DIR", tempfile.mkdtemp(prefix="tend-test-"))
 (Path(os.environ["TEND_DATA_DIR"]) / "static").mkdir(parents=True, exist_ok=True)
