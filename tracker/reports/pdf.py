@@ -151,10 +151,23 @@ def _line_chart(series: list[tuple[str, colors.Color, list[tuple[int, float]]]],
     return drawing
 
 
+def _image_source(name: str) -> Any:
+    """The stored JPEG for ReportLab to embed as it is (DCTDecode, never re-encoded).
+
+    A file path when the storage has one: handed a file object, ReportLab decodes every JPEG to
+    pixels for a cache key and keeps them until a full garbage collection (+9 MB a report in a
+    long-lived worker; measured in bench/reports.py). Object stores have no path: bytes then.
+    """
+    try:
+        return default_storage.path(name)
+    except NotImplementedError:
+        with default_storage.open(name, "rb") as handle:
+            return io.BytesIO(handle.read())
+
+
 def _thumbnail(point: PhotoPoint, width: float, language: str) -> list[Flowable]:
-    with default_storage.open(point.thumbnail_name, "rb") as handle:
-        raw = handle.read()
-    image = Image(io.BytesIO(raw), width=width, height=width * 0.75, kind="proportional")
+    image = Image(_image_source(point.thumbnail_name), width=width, height=width * 0.75,
+                  kind="proportional")
     return [image, _p(i18n.date(point.date, language), "small")]
 
 
