@@ -35,7 +35,7 @@ lint: install-dev
 
 test: install-dev
 	$(BIN)/ruff check .
-	DJANGO_SETTINGS_MODULE=config.settings_test $(BIN)/python manage.py makemigrations --check --dry-run
+	DJANGO_DEBUG=1 TEND_DATA_DIR=$$(mktemp -d) $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest -n 2
 
 clean:

@@ -38,7 +38,10 @@ const STRINGS = {
     reportRequested: "Report requested.", back: "Back", saved: "Saved.", newPatient: "New patient",
     networkError: "No connection. Please try again.", somethingWrong: "Something went wrong.",
     signInFailed: "The username or password is not right.", tooMany: "Too many attempts. Wait {s} seconds.",
-    confirmLogout: "{n} records are not sent yet and will be deleted from this phone. Sign out anyway?",
+    confirmLogout: "Not sent yet: {n}. Signing out deletes them from this phone. Sign out anyway?",
+    sev_low: "low", sev_medium: "medium", sev_high: "high",
+    method_excisional: "Excisional", method_sharp: "Sharp", method_mechanical: "Mechanical",
+    method_enzymatic: "Enzymatic", method_autolytic: "Autolytic",
     noCourse: "No active treatment course.", since: "since",
   },
   es: {
@@ -79,7 +82,10 @@ const STRINGS = {
     reportRequested: "Informe pedido.", back: "Volver", saved: "Guardado.", newPatient: "Nuevo paciente",
     networkError: "Sin conexión. Inténtelo de nuevo.", somethingWrong: "Algo ha fallado.",
     signInFailed: "El usuario o la contraseña no son correctos.", tooMany: "Demasiados intentos. Espere {s} segundos.",
-    confirmLogout: "{n} registros aún no se han enviado y se borrarán de este teléfono. ¿Salir de todos modos?",
+    confirmLogout: "Sin enviar: {n}. Al salir se borrarán de este teléfono. ¿Salir de todos modos?",
+    sev_low: "baja", sev_medium: "media", sev_high: "alta",
+    method_excisional: "Escisional", method_sharp: "Cortante", method_mechanical: "Mecánico",
+    method_enzymatic: "Enzimático", method_autolytic: "Autolítico",
     noCourse: "No hay un tratamiento activo.", since: "desde",
   },
 };

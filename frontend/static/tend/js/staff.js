@@ -87,7 +87,7 @@ function courseChangeForm(course, onSaved) {
 function debridementForm(course, onSaved) {
   const at = h("input", { type: "datetime-local", name: "performed_at", value: localDateTimeValue(), required: true });
   const method = h("select", { name: "method" }, ...["excisional", "sharp", "mechanical", "enzymatic", "autolytic"]
-    .map((value) => h("option", { value }, value)));
+    .map((value) => h("option", { value }, t(`method_${value}`))));
   const nodules = h("input", { type: "number", name: "nodules_removed", min: "0", max: "200", value: "0" });
   const specimen = h("input", { type: "checkbox", name: "specimen_sent", id: "specimen" });
   const notes = h("textarea", { name: "notes", rows: "2", maxlength: "2000" });
@@ -164,7 +164,7 @@ function alertList(alerts, onChange, names = null) {
   if (!alerts.length) return h("p", { id: "alerts" }, t("noAlerts"));
   return h("ul", { class: "list", id: "alerts" }, alerts.map((a) => h("li", {},
     names ? [h("a", { href: `#/patient/${a.patient}`, class: "button secondary" }, names.get(a.patient) || t("patients")), " "] : null,
-    h("span", { class: `badge ${a.severity}` }, a.severity), " ", h("strong", {}, formatDate(a.created_at)), " ", a.detail, " ",
+    h("span", { class: `badge ${a.severity}` }, t(`sev_${a.severity}`)), " ", h("strong", {}, formatDate(a.created_at)), " ", a.detail, " ",
     h("button", { type: "button", class: "secondary", onclick: async () => {
       try {
         await post(`/api/v1/alerts/${a.id}/acknowledge/`, {});
