@@ -3,64 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from config.celery import app as celery_app
+from tests.processes import CeleryWorker
 from tracker.models import ApiToken
 from tracker.tasks import purge_expired_credentials
-
-BASE_DIR = Path(__file__).resolve().parent.parent
-CELERY = Path(sys.executable).parent / "celery"
-
-
-def _test_database_url() -> str:
-    db = connection.settings_dict
-    credentials = quote(db["USER"] or "", safe="")
-    if db.get("PASSWORD"):
-        credentials += ":" + quote(db["PASSWORD"], safe="")
-    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @pytest.fixture
 def worker(transactional_db: None, tmp_path: Path) -> Any:
     """A worker process on this run's queue, its database and its Redis; always stopped after."""
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings_test",
-        "TEND_TEST_RUN_ID": settings.TEST_RUN_ID,
-        "DATABASE_URL": _test_database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-    }
-    log = tmp_path / "worker.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [str(CELERY), "-A", "config", "worker", "--pool=solo", "--concurrency=1",
-             "-Q", settings.CELERY_TASK_DEFAULT_QUEUE, "--loglevel=INFO",
-             "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=BASE_DIR, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )
+    running = CeleryWorker(tmp_path / "worker.log")
     try:
-        yield process, log
+        yield running.popen, running.log
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        # The worker's connection must be gone before the test database is emptied or dropped.
-        connection.close()
+        running.stop()
 
 
 def _token(user: Any, name: str, **fields: Any) -> ApiToken:

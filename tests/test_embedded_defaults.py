@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+from tests.processes import BASE_DIR, CeleryWorker
+
 PYTHON = sys.executable
-CELERY = Path(sys.executable).parent / "celery"
 
 
 @pytest.fixture
@@ -41,22 +41,12 @@ def shell(env: dict[str, str], code: str, timeout: float = 60) -> str:
 
 @pytest.fixture
 def worker(embedded_env: dict[str, str], tmp_path: Path) -> Any:
-    log = tmp_path / "worker.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [str(CELERY), "-A", "config", "worker", "--pool=solo", "--concurrency=1",
-             "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=BASE_DIR, env=embedded_env, stdout=out, stderr=subprocess.STDOUT,
-        )
+    # The embedded broker has one default queue; no test-run queue applies here.
+    running = CeleryWorker(tmp_path / "worker.log", env=embedded_env, queue="")
     try:
-        yield process, log
+        yield running.popen, running.log
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        running.stop()
 
 
 ENQUEUE = """

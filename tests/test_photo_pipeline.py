@@ -22,18 +22,17 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 import redis
 from celery import Celery
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import connection
 from django.utils import timezone
 
 from tests import images
 from tests.conftest import PASSWORD, make_course, make_patient, make_staff
+from tests.processes import run_env
 from tracker.models import Photo, PhotoStatus, Role, TreatmentCourse
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -173,22 +172,9 @@ class Stack:
         self.base_url = f"http://127.0.0.1:{self.web_port}"
 
     def env(self) -> dict[str, str]:
-        db = connection.settings_dict
-        password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
-        database_url = (f"postgres://{quote(db['USER'] or '', safe='')}{password}@"
-                        f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}")
-        env = dict(os.environ)
-        env.update({
-            "DJANGO_SETTINGS_MODULE": "config.settings_test",
-            "DATABASE_URL": database_url,
-            "REDIS_URL": self.redis.url,
-            "TEND_DATA_DIR": str(settings.DATA_DIR),
-            "TEND_TEST_RUN_ID": settings.TEST_RUN_ID,
-            "TEND_SWEEP_INTERVAL_SECONDS": "1",
-            "TEND_PHOTO_REQUEUE_AFTER_SECONDS": "2",
-            "PYTHONUNBUFFERED": "1",
-        })
-        return env
+        # This run's database and data folder, but the private Redis that the test stops at will.
+        return run_env(REDIS_URL=self.redis.url, TEND_SWEEP_INTERVAL_SECONDS="1",
+                       TEND_PHOTO_REQUEUE_AFTER_SECONDS="2", PYTHONUNBUFFERED="1")
 
     def start_web(self) -> None:
         argv = [sys.executable, "manage.py", "runserver", "--noreload", "--skip-checks",

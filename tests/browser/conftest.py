@@ -9,22 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.conf import settings
 from django.db import connection, connections
 
 from tests import images
 from tests.conftest import PASSWORD, make_course, make_patient, make_staff
+from tests.processes import CeleryWorker
 from tracker import clock
 from tracker.models import Patient, Photo, Report, Role, TreatmentCourse, User
 from tracker.services import photos, records, reports, reviews
@@ -233,57 +229,15 @@ def screenshot(page: Any, name: str) -> Path:
 
 # --- A real Celery worker ------------------------------------------------------------------------------
 
-def _test_database_url() -> str:
-    db = connection.settings_dict
-    credentials = quote(db["USER"] or "", safe="")
-    if db.get("PASSWORD"):
-        credentials += ":" + quote(db["PASSWORD"], safe="")
-    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @pytest.fixture
 def celery_worker(transactional_db: None, tmp_path: Path) -> Iterator[Path]:
     """A worker process on this run's queue, database, data folder and Redis; stopped after the test
     (before the tables are emptied). Yields its log file."""
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings_test",
-        "TEND_TEST_RUN_ID": settings.TEST_RUN_ID,
-        "TEND_DATA_DIR": str(settings.DATA_DIR),
-        "DATABASE_URL": _test_database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-    }
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    log = tmp_path / "worker.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "celery"), "-A", "config", "worker", "--pool=solo",
-             "--concurrency=1", "-Q", settings.CELERY_TASK_DEFAULT_QUEUE, "--loglevel=INFO",
-             "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )
+    running = CeleryWorker(tmp_path / "worker.log")
     try:
-        yield log
-        assert process.poll() is None, "the worker died:\n" + log.read_text(errors="replace")
+        yield running.log
+        assert running.alive(), "the worker died:\n" + running.log.read_text(errors="replace")
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        # The worker's connections must be gone before the test database is emptied.
-        connection.close()
+        running.stop()
 
 
-def wait_until(predicate: Callable[[], Any], *, timeout: float = 30.0, what: str,
-               log: Path | None = None) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            tail = log.read_text(errors="replace")[-4000:] if log is not None and log.exists() else ""
-            pytest.fail(f"Timed out after {timeout:.0f} s waiting for {what}.\n{tail}")
-        time.sleep(0.2)

@@ -24,8 +24,8 @@ from tests.browser.conftest import (
     screenshot,
     sign_in,
     wait_for_service_worker,
-    wait_until,
 )
+from tests.processes import wait_until
 from tracker.models import Application, Photo, Review, SymptomEntry
 from tracker.services import reviews
 
@@ -323,7 +323,7 @@ def test_logout_ends_the_session_and_clears_the_patients_data_from_the_device(pe
     page.on("dialog", accept)
     page.click("#logout")
     page.locator("#login").wait_for()
-    assert dialogs == ["1 records are not sent yet and will be deleted from this phone. Sign out anyway?"]
+    assert dialogs == ["Not sent yet: 1. Signing out deletes them from this phone. Sign out anyway?"]
     assert page.evaluate(OUTBOX) == {"outbox": [], "cache": []}
     assert page.locator("#logout").is_hidden()
     assert page.locator("#nav a").count() == 0
