@@ -29,6 +29,8 @@ from tracker.models import (
     CareTeamMembership,
     Debridement,
     Patient,
+    Photo,
+    Report,
     Role,
     SymptomEntry,
     TreatmentCourse,
@@ -286,3 +288,13 @@ def test_seed_demo_builds_the_published_case(db):
     assert 1 <= skipped <= 6
     pains = list(SymptomEntry.objects.order_by("recorded_at").values_list("pain", flat=True))
     assert sum(pains[-5:]) < sum(pains[:5])  # pain improves slowly
+    # Weekly wound photos, processed; all measured but the last, which waits for the nurse.
+    photos = list(Photo.objects.order_by("taken_at"))
+    assert len(photos) == 9 and {p.status for p in photos} == {"ready"}
+    assert [p.reviews.count() for p in photos] == [1] * 8 + [0]
+    areas = [p.reviews.get().area_cm2 for p in photos[:-1]]
+    assert areas[-1] < areas[0]  # the wound shrinks
+    # A ready progress report a physician can open at once.
+    report = Report.objects.get()
+    assert report.status == "ready" and report.summary["photos"] == 9
+    assert report.summary["area_change_percent"] < 0

@@ -4,17 +4,20 @@ on topical 10 % sodium thiosulfate after excisional debridement of calcified nod
 from __future__ import annotations
 
 import datetime as dt
+import io
 import random
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image, ImageDraw, ImageFilter
 
 from tracker import clock
-from tracker.models import Role, User
-from tracker.services import courses, people, records
+from tracker.models import Photo, Role, User
+from tracker.services import courses, people, photos, records, reports, reviews
 
 TZ = "America/Denver"
 WEEKS = 8
@@ -109,3 +112,58 @@ class Command(BaseCommand):
             "nodules_removed": 1, "specimen_sent": False,
             "notes": "Small chalky fragment lifted from the ulcer base at the 4-week visit.",
         })
+        self._photos(course, helen=helen, nurse=nurse, start=start, at=at, rng=rng)
+        # A ready progress report of the eight weeks, rendered here so it is there at once.
+        report, _ = reports.report_request(course=course, requested_by=physician)
+        reports.report_render(report_id=report.pk)
+
+    def _photos(self, course: Any, *, helen: User, nurse: User, start: dt.date, at: Any,
+                rng: random.Random) -> None:
+        """A weekly photo of the slowly healing ulcer; the nurse has measured all but the last,
+        which waits in her review queue."""
+        for week in range(WEEKS + 1):
+            day = min(start + dt.timedelta(weeks=week), clock.today_in(TZ) - dt.timedelta(days=1))
+            shrink = 1 - 0.55 * week / WEEKS
+            photo, _ = photos.photo_upload(
+                course=course, uploaded_by=helen, data=_wound_jpeg(shrink, rng),
+                taken_at=at(day, 19, 30), note="Evening photo before applying the cream.",
+            )
+            photos.photo_process(photo_id=photo.pk)
+            if week == WEEKS:
+                continue
+            length = round(3.4 * shrink + rng.uniform(-0.1, 0.1), 1)
+            width = round(2.2 * shrink + rng.uniform(-0.1, 0.1), 1)
+            reviews.review_create(photo=Photo.objects.get(pk=photo.pk), reviewer=nurse, data={
+                "length_cm": Decimal(str(length)), "width_cm": Decimal(str(width)),
+                "exudate": "moderate" if week < 2 else "light" if week < 5 else "none",
+                "tissue_type": "slough" if week < 2 else "granulation",
+                "signs_of_infection": False, "flag_for_physician": False,
+                "comment": COMMENTS.get(week, ""),
+            })
+
+
+COMMENTS = {
+    0: "Ulcer at the distal scar with chalky white material at the base; firm nodules around it.",
+    3: "Less chalky debris; granulation tissue at the edges.",
+    6: "Smaller and shallower; surrounding erythema fading.",
+}
+
+
+def _wound_jpeg(scale: float, rng: random.Random) -> bytes:
+    """A drawn stand-in for a wound photo: skin, a scar line, and an ulcer of the given relative
+    size with pale calcified flecks. (The demo has no real photos of a real patient.)"""
+    width, height = 1200, 900
+    image = Image.new("RGB", (width, height), (214, 170, 142))
+    draw = ImageDraw.Draw(image)
+    draw.line([(150, 470), (1050, 430)], fill=(190, 130, 120), width=10)
+    rx, ry = 260 * scale, 170 * scale
+    cx, cy = 640, 450
+    draw.ellipse([cx - rx - 40, cy - ry - 30, cx + rx + 40, cy + ry + 30], fill=(205, 120, 110))
+    draw.ellipse([cx - rx, cy - ry, cx + rx, cy + ry], fill=(160, 45, 50))
+    for _ in range(int(30 * scale) + 3):
+        x, y = cx + rng.uniform(-rx, rx) * 0.7, cy + rng.uniform(-ry, ry) * 0.7
+        draw.ellipse([x - 6, y - 5, x + 6, y + 5], fill=(236, 232, 222))
+    image = image.filter(ImageFilter.GaussianBlur(2))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=88)
+    return out.getvalue()
