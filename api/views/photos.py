@@ -123,7 +123,9 @@ class PhotoViewSet(RecordViewSet):
         self.audit.action = "review_create" if request.method == "POST" else "read_reviews"
         photo = self.get_object()
         if request.method == "GET":
-            return Response(ReviewSerializer(photo.reviews.all(), many=True).data)
+            page = self.paginate_queryset(photo.reviews.order_by("-created_at"))  # type: ignore[arg-type]
+            assert page is not None
+            return self.get_paginated_response(ReviewSerializer(page, many=True).data)
         access.require(request.user, Action.REVIEW_WRITE)  # type: ignore[arg-type]
         data = ReviewInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -279,3 +279,14 @@ def test_listing_a_courses_photos_costs_the_same_queries_for_1_and_20_photos(
     with django_assert_num_queries(len(one.captured_queries)):
         results = client.get(url).json()["results"]
     assert len(results) == 20 and all(len(p["reviews"]) == 2 for p in results)
+
+
+def test_a_photos_reviews_are_listed_newest_first_and_paginated(cast: Any, api: Any) -> None:
+    photo = make_photo(cast.course, cast.patient_user)
+    first = review(photo, cast.nurse, length_cm=Decimal("2.0"))
+    second = review(photo, cast.physician, length_cm=Decimal("1.5"))
+    Review.objects.filter(pk=first.pk).update(created_at=second.created_at - dt.timedelta(hours=1))
+    body = api(cast.patient_user).get(f"/api/v1/photos/{photo.pk}/reviews/?page_size=1").json()
+    assert body["count"] == 2 and body["next"]
+    assert [r["id"] for r in body["results"]] == [str(second.pk)]
+    assert api(cast.other_nurse).get(f"/api/v1/photos/{photo.pk}/reviews/").status_code == 404
