@@ -123,7 +123,7 @@ class PatientViewSet(TendViewSet):
     def overview(self, request: Request) -> Response:
         """The care team's list: adherence of the last 7 days and open alerts, alerts first."""
         self.audit.action = "list"
-        rows = patients_overview(self.get_queryset())
+        rows = patients_overview(self.get_queryset().prefetch_related(None))
         page = self.paginate_queryset(rows)  # type: ignore[arg-type]
         assert page is not None
         self.audit_page([row.patient for row in page])

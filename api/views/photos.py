@@ -60,6 +60,9 @@ class PhotoViewSet(RecordViewSet):
     audit_object_type = "photo"
 
     def base_queryset(self) -> QuerySet[Photo]:
+        # Serving bytes, a version history or the reviews list never shows the photo's reviews.
+        if self.action in ("image", "thumbnail", "history", "reviews"):
+            return Photo.objects.all()
         return _with_reviews(Photo.objects.all())
 
     @extend_schema(request={"multipart/form-data": PhotoUploadSerializer},
