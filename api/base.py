@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Model, QuerySet
-from django.http import Http404, HttpRequest
+from django.http import FileResponse, Http404, HttpRequest
 from rest_framework import exceptions, viewsets
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
@@ -26,6 +26,15 @@ from api.serializers import RecordVersionSerializer
 from tracker import access
 from tracker.models import RecordVersion
 from tracker.services.audit import AuditContext, AuditTrail, audit_events_record
+
+
+def private_file(handle: Any, size: int, *, content_type: str, filename: str) -> FileResponse:
+    """A stored file streamed to one authorized user: never cached by a browser or a proxy."""
+    response = FileResponse(handle, content_type=content_type)
+    response["Content-Length"] = str(size)
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
 
 
 def client_ip(request: HttpRequest) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 from celery import Task, shared_task
 
@@ -18,6 +19,15 @@ def backoff(retries: int, *, base: float = 2.0, cap: float = 300.0) -> float:
     return random.uniform(0, min(cap, base * 2 ** retries))
 
 
+def retry_or_fail(task: Task, exc: Exception, *, max_retries: int,
+                  fail: Callable[[str], None], what: str) -> None:
+    """Retry with jittered backoff; after the last retry, record the failure on the row."""
+    if task.request.retries >= max_retries:
+        fail(f"{what} failed after {max_retries + 1} attempts ({exc.__class__.__name__}).")
+        return
+    raise task.retry(exc=exc, countdown=backoff(task.request.retries)) from exc
+
+
 @shared_task(name="tracker.tasks.purge_expired_credentials")
 def purge_expired_credentials() -> int:
     return credentials_purge_expired()
@@ -31,13 +41,10 @@ def process_photo(self: Task, photo_id: str) -> None:
         photos.photo_process(photo_id=photo_id)
     except imaging.ImageRejected as exc:
         photos.photo_fail(photo_id=photo_id, reason=exc.message)
-    except Exception as exc:
-        if self.request.retries >= PHOTO_MAX_RETRIES:
-            photos.photo_fail(photo_id=photo_id, reason=(
-                f"Processing failed after {PHOTO_MAX_RETRIES + 1} attempts "
-                f"({exc.__class__.__name__}). Retry it, or ask for a new photo."))
-            return
-        raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
+    except Exception as exc:  # noqa: BLE001  (any failure is retried or recorded; retry_or_fail raises)
+        retry_or_fail(self, exc, max_retries=PHOTO_MAX_RETRIES, what="Processing", fail=lambda why:
+                      photos.photo_fail(photo_id=photo_id,
+                                        reason=f"{why} Retry it, or ask for a new photo."))
 
 
 @shared_task(name="tracker.tasks.requeue_stale_photos")
@@ -58,14 +65,11 @@ def render_report(self: Task, report_id: str) -> None:
     """Render one report; retried with backoff, then `failed` with a reason and no file."""
     try:
         reports.report_render(report_id=report_id)
-    except Exception as exc:
-        if self.request.retries >= REPORT_MAX_RETRIES:
-            reports.report_fail(report_id=report_id, reason=(
-                f"Rendering failed after {REPORT_MAX_RETRIES + 1} attempts "
-                f"({exc.__class__.__name__})."))
-            return
-        reports.report_release(report_id=report_id)
-        raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
+    except Exception as exc:  # noqa: BLE001  (any failure is retried or recorded; retry_or_fail raises)
+        if self.request.retries < REPORT_MAX_RETRIES:
+            reports.report_release(report_id=report_id)  # back to queued for the retry
+        retry_or_fail(self, exc, max_retries=REPORT_MAX_RETRIES, what="Rendering",
+                      fail=lambda why: reports.report_fail(report_id=report_id, reason=why))
 
 
 @shared_task(name="tracker.tasks.create_weekly_reports")

@@ -14,7 +14,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from api.base import TendViewSet
+from api.base import TendViewSet, private_file
 from api.parsers import JSONParser
 from api.serializers import (
     PhotoSerializer,
@@ -101,11 +101,8 @@ class PhotoViewSet(RecordViewSet):
         self.audit.action = f"read_{which}"
         photo = self.get_object()
         handle, size = photos.photo_bytes(photo, which)
-        response = FileResponse(handle, content_type="image/jpeg")
-        response["Content-Length"] = str(size)
-        response["Cache-Control"] = "private, no-store"
-        response["Content-Disposition"] = f'inline; filename="{which}-{photo.pk}.jpg"'
-        return response
+        return private_file(handle, size, content_type="image/jpeg",
+                            filename=f"{which}-{photo.pk}.jpg")
 
     @extend_schema(responses={(200, "image/jpeg"): OpenApiResponse(description="JPEG bytes")})
     @action(detail=True, methods=["get"])

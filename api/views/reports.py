@@ -7,7 +7,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.decorators import action
 from rest_framework.request import Request
 
-from api.base import TendViewSet
+from api.base import TendViewSet, private_file
 from api.serializers import ReportSerializer
 from tracker.models import Report, ReportStatus
 from tracker.services.reports import report_pdf
@@ -41,8 +41,5 @@ class ReportViewSet(TendViewSet):
         self.audit.action = "read_pdf"
         report = self.get_object()
         handle, size = report_pdf(report)
-        response = FileResponse(handle, content_type="application/pdf")
-        response["Content-Length"] = str(size)
-        response["Cache-Control"] = "private, no-store"
-        response["Content-Disposition"] = f'inline; filename="tend-report-{report.pk}.pdf"'
-        return response
+        return private_file(handle, size, content_type="application/pdf",
+                            filename=f"tend-report-{report.pk}.pdf")
