@@ -462,109 +462,165 @@ def load_average() -> list[float]:
 
 
 # ---------------------------------------------------------------------------------------------
-# One scale
+# The scales
 # ---------------------------------------------------------------------------------------------
 
-def run_scale(args: argparse.Namespace, patients: int, generator: str | None) -> dict[str, Any]:
-    base = os.environ.get("TEND_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432").rstrip("/")
-    reuse = bool(args.reuse_database)
-    name = args.reuse_database or f"tend_http_{secrets.token_hex(4)}"
-    data_dir = Path(tempfile.mkdtemp(prefix="tend-http-"))
-    (data_dir / "static").mkdir()
-    logfile = data_dir / "log.txt"
-    redis_url = free_redis_db()
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("DJANGO_", "TEND_", "DATABASE_URL", "REDIS_URL", "CELERY_"))}
-    env.update(DJANGO_SETTINGS_MODULE="config.settings_bench", DATABASE_URL=f"{base}/{name}",
-               REDIS_URL=redis_url, DJANGO_DEBUG="0", DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
-               DJANGO_ALLOWED_HOSTS="127.0.0.1", TEND_DATA_DIR=str(data_dir),
-               TEND_BENCH_RUN_ID=name, PYTHONPATH=str(ROOT))
-    result: dict[str, Any] = {"patients": patients, "days": args.days, "database": name,
-                              "redis": redis_url or "none (file cache)"}
-    server: Gunicorn | None = None
-    log(f"--- {patients} patients x {args.days} days: database {name}, Redis {redis_url or 'none'}")
-    if not reuse:
-        admin_sql(base, "CREATE DATABASE {}", name)
-    try:
-        result["migrate_s"] = round(manage(env, "migrate", "--noinput", "-v", "0", logfile=logfile), 1)
+class Scale:
+    """One clinic size: its throwaway database, its server, its figures."""
+
+    def __init__(self, args: argparse.Namespace, patients: int) -> None:
+        self.args = args
+        self.base = os.environ.get("TEND_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432").rstrip("/")
+        self.reuse = bool(args.reuse_database)
+        self.name = args.reuse_database or f"tend_http_{secrets.token_hex(4)}"
+        self.url = f"{self.base}/{self.name}"
+        self.data_dir = Path(tempfile.mkdtemp(prefix="tend-http-"))
+        (self.data_dir / "static").mkdir()
+        self.logfile = self.data_dir / "log.txt"
+        redis_url = free_redis_db()
+        self.env = {k: v for k, v in os.environ.items()
+                    if not k.startswith(("DJANGO_", "TEND_", "DATABASE_URL", "REDIS_URL", "CELERY_"))}
+        self.env.update(DJANGO_SETTINGS_MODULE="config.settings_bench", DATABASE_URL=self.url,
+                        REDIS_URL=redis_url, DJANGO_DEBUG="0", DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+                        DJANGO_ALLOWED_HOSTS="127.0.0.1", TEND_DATA_DIR=str(self.data_dir),
+                        TEND_BENCH_RUN_ID=self.name, PYTHONPATH=str(ROOT))
+        self.result: dict[str, Any] = {"patients": patients, "days": args.days, "database": self.name,
+                                       "redis": redis_url or "none (file cache)"}
+        self.server: Gunicorn | None = None
+        self.created = False
+        self.plan: list[Endpoint] = []
+        self.tokens: dict[str, str] = {}
+        self.runs: dict[str, list[dict[str, Any]]] = {}
+
+    @property
+    def patients(self) -> int:
+        return int(self.result["patients"])
+
+    def prepare(self) -> None:
+        """Create, migrate and seed the database; find whom the requests are about."""
+        args, result = self.args, self.result
+        log(f"--- {self.patients} patients x {args.days} days: database {self.name}, "
+            f"Redis {self.env['REDIS_URL'] or 'none'}")
+        if not self.reuse:
+            admin_sql(self.base, "CREATE DATABASE {}", self.name)
+            self.created = True
+        result["migrate_s"] = round(manage(self.env, "migrate", "--noinput", "-v", "0",
+                                           logfile=self.logfile), 1)
         log(f"migrated in {result['migrate_s']} s; seeding...")
-        seed = ["seed_scale", "--patients", str(patients), "--days", str(args.days),
+        seed = ["seed_scale", "--patients", str(self.patients), "--days", str(args.days),
                 "--password", args.password, "--force"]
-        result["seed_s"] = 0.0 if reuse else round(manage(env, *seed, logfile=logfile), 1)
+        result["seed_s"] = 0.0 if self.reuse else round(manage(self.env, *seed, logfile=self.logfile), 1)
         started = time.perf_counter()
-        result["unreviewed_photos"] = 0 if reuse else open_review_queue(f"{base}/{name}")
+        result["unreviewed_photos"] = 0 if self.reuse else open_review_queue(self.url)
         result["analyze_s"] = round(time.perf_counter() - started, 1)
-        subjects = find_subjects(f"{base}/{name}")
-        result["subjects"] = subjects
+        subjects = result["subjects"] = find_subjects(self.url)
         log(f"seeded in {result['seed_s']} s ({result['unreviewed_photos']} reviews undone, ANALYZE "
             f"{result['analyze_s']} s): "
             + ", ".join(f"{t.removeprefix('tracker_')} {n:,}" for t, n in subjects["rows"].items())
             + f"; {subjects['database_mb']:,} MB")
 
-        server = Gunicorn(env, data_dir / "gunicorn.log")
-        server.wait_ready()
-        tokens = {"nurse": get_token(server.port, NURSE, args.password),
-                  "patient": get_token(server.port, subjects["write"]["username"], args.password)}
-        plan = endpoints(subjects)
-        result["probes"] = {e.name: probe(server.port, e, tokens) for e in plan}
+    def start(self) -> None:
+        """Start gunicorn on this database, sign in, and check each endpoint once."""
+        subjects = self.result["subjects"]
+        self.server = Gunicorn(self.env, self.data_dir / "gunicorn.log")
+        self.server.wait_ready()
+        self.tokens = {"nurse": get_token(self.server.port, NURSE, self.args.password),
+                       "patient": get_token(self.server.port, subjects["write"]["username"],
+                                            self.args.password)}
+        self.plan = endpoints(subjects)
+        self.result["endpoints"] = [asdict(e) for e in self.plan]
+        self.result["probes"] = {e.name: probe(self.server.port, e, self.tokens) for e in self.plan}
+        self.runs = {e.name: [] for e in self.plan}
 
-        def measure(endpoint: Endpoint, seconds: int) -> dict[str, Any]:
-            if generator is None:
-                return run_python_client(server.port, endpoint, tokens, seconds)  # type: ignore[union-attr]
-            return run_wrk(generator, server.port, endpoint, tokens, seconds)  # type: ignore[union-attr]
+    def measure(self, generator: str | None, endpoint: Endpoint, seconds: int) -> dict[str, Any]:
+        assert self.server is not None
+        if generator is None:
+            return run_python_client(self.server.port, endpoint, self.tokens, seconds)
+        return run_wrk(generator, self.server.port, endpoint, self.tokens, seconds)
 
-        # The measured time of each endpoint is split into rounds, in order then in reverse order
-        # (A B C ... C B A): a machine that speeds up or slows down during the run weighs on every
-        # endpoint alike, and the ratios to the baselines stay fair.
-        rounds = max(1, min(args.rounds, args.seconds))
-        per_round = max(1, round(args.seconds / rounds))
-        runs: dict[str, list[dict[str, Any]]] = {e.name: [] for e in plan}
-        result["load_before"] = load_average()
-        for number in range(rounds):
-            for endpoint in (plan if number % 2 == 0 else plan[::-1]):
-                if number == 0:
-                    measure(endpoint, WARMUP_SECONDS if not args.quick else 1)
-                settle(server.port)
-                run = measure(endpoint, per_round)
-                runs[endpoint.name].append(run)
-                log(f"round {number + 1}/{rounds}  {endpoint.label:<44} "
-                    f"{run['requests'] / run['seconds']:>8.1f} req/s  p50 {run['quantiles_ms'][499]:>7.2f} ms"
-                    f"  p99 {run['quantiles_ms'][989]:>7.2f} ms  errors {sum(run['errors'].values())}")
-        result["load_after"] = load_average()
-        result["http"] = {e.name: {"label": e.label, **pooled(runs[e.name])} for e in plan}
-        failed = {n: f["errors"] for n, f in result["http"].items() if sum(f["errors"].values())}
+    def finish_http(self) -> None:
+        self.result["http"] = {e.name: {"label": e.label, **pooled(self.runs[e.name])} for e in self.plan}
+        failed = {n: f["errors"] for n, f in self.result["http"].items() if sum(f["errors"].values())}
         if failed:
-            raise RuntimeError(f"requests failed under load: {failed}")
-        result["endpoints"] = [asdict(e) for e in plan]
-        server.stop()
-        server = None
+            raise RuntimeError(f"requests failed under load at {self.patients}: {failed}")
+        self.stop()
 
-        log("in-process: queries, EXPLAIN, split, adherence of the one-year course...")
-        spec = {"endpoints": [asdict(e) for e in plan], "tokens": tokens, "subjects": subjects,
-                "repeats": args.repeats}
-        spec_file = data_dir / "spec.json"
+    def inprocess(self) -> None:
+        log(f"in-process at {self.patients}: queries, EXPLAIN, split, one-year adherence...")
+        spec = {"endpoints": self.result["endpoints"], "tokens": self.tokens,
+                "subjects": self.result["subjects"], "repeats": self.args.repeats}
+        spec_file = self.data_dir / "spec.json"
         spec_file.write_text(json.dumps(spec))
-        done = subprocess.run([sys.executable, __file__, "--child", str(spec_file)], cwd=ROOT, env=env,
-                              stdout=subprocess.PIPE, text=True, check=False)
+        done = subprocess.run([sys.executable, __file__, "--child", str(spec_file)], cwd=ROOT,
+                              env=self.env, stdout=subprocess.PIPE, text=True, check=False)
         lines = [line for line in done.stdout.splitlines() if line.startswith(MARK)]
         if done.returncode or not lines:
             raise RuntimeError(f"the in-process child failed ({done.returncode}): {done.stdout[-2000:]}")
-        result["inprocess"] = json.loads(lines[-1].removeprefix(MARK))
+        self.result["inprocess"] = json.loads(lines[-1].removeprefix(MARK))
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+    def show_logs(self) -> None:
+        for path in (self.logfile, self.data_dir / "gunicorn.log"):
+            if path.exists():
+                print(path.read_text()[-3000:], file=sys.stderr)
+
+    def cleanup(self) -> None:
+        self.stop()
+        if self.created:
+            admin_sql(self.base, "DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)
+            log(f"dropped {self.name}")
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+def run_scales(args: argparse.Namespace, sizes: list[int], generator: str | None) -> list[dict[str, Any]]:
+    """Seed every scale, then load them interleaved: each endpoint's time is split into rounds, in
+    order then in reverse order (A B C ... C B A), and within a round each endpoint runs at every
+    scale back to back, the first scale alternating. A machine that speeds up or slows down during
+    the run weighs on every endpoint and every scale alike, so the ratios to the baselines and
+    between the scales stay fair."""
+    scales = [Scale(args, patients) for patients in sizes]
+    try:
+        for scale in scales:
+            scale.prepare()
+        for scale in scales:
+            scale.start()
+        rounds = max(1, min(args.rounds, args.seconds))
+        per_round = max(1, round(args.seconds / rounds))
+        load_before = load_average()
+        names = [e.name for e in scales[0].plan]
+        for number in range(rounds):
+            for index, name in enumerate(names if number % 2 == 0 else names[::-1]):
+                order = scales if (number + index) % 2 == 0 else scales[::-1]
+                for scale in order:
+                    endpoint = next(e for e in scale.plan if e.name == name)
+                    assert scale.server is not None
+                    if number == 0:
+                        scale.measure(generator, endpoint, WARMUP_SECONDS if not args.quick else 1)
+                    settle(scale.server.port)
+                    run = scale.measure(generator, endpoint, per_round)
+                    scale.runs[name].append(run)
+                    log(f"round {number + 1}/{rounds} {scale.patients:>6}  {endpoint.label:<44} "
+                        f"{run['requests'] / run['seconds']:>8.1f} req/s  p50 "
+                        f"{run['quantiles_ms'][499]:>7.2f} ms  p99 {run['quantiles_ms'][989]:>7.2f} ms"
+                        f"  errors {sum(run['errors'].values())}")
+        load_after = load_average()
+        for scale in scales:
+            scale.result["load_before"], scale.result["load_after"] = load_before, load_after
+            scale.finish_http()
+        for scale in scales:
+            scale.inprocess()
     except BaseException:
-        if logfile.exists():
-            print(logfile.read_text()[-3000:], file=sys.stderr)
-        gunicorn_log = data_dir / "gunicorn.log"
-        if gunicorn_log.exists():
-            print(gunicorn_log.read_text()[-3000:], file=sys.stderr)
+        for scale in scales:
+            scale.show_logs()
         raise
     finally:
-        if server is not None:
-            server.stop()
-        if not reuse:
-            admin_sql(base, "DROP DATABASE IF EXISTS {} WITH (FORCE)", name)
-            log(f"dropped {name}")
-        shutil.rmtree(data_dir, ignore_errors=True)
-    return result
+        for scale in scales:
+            scale.cleanup()
+    return [scale.result for scale in scales]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -942,6 +998,8 @@ def main() -> int:
             args.seconds = 3
         args.repeats = min(args.repeats, 10)
     scales = [int(s) for s in args.scales.split(",") if s.strip()]
+    if args.reuse_database and len(scales) != 1:
+        parser.error("--reuse-database takes one scale: --scales N, the patients it holds")
     wrk = None if args.python_client else find_wrk(allow_install=True)
     log(f"generator: {wrk or 'the bounded Python client'}; scales {scales} x {args.days} days; "
         f"load average {load_average()} on {os.cpu_count()} CPUs")
@@ -956,8 +1014,7 @@ def main() -> int:
                       "adherence_ms_max": GOAL_ADHERENCE_MS, "big_tables": BIG_TABLES},
         "scales": [],
     }
-    for patients in scales:
-        result["scales"].append(run_scale(args, patients, wrk))
+    result["scales"] = run_scales(args, scales, wrk)
     result["total_s"] = round(time.perf_counter() - started, 1)
     summarise(result)
     target = args.output or (QUICK_RESULTS if args.quick or args.reuse_database else RESULTS)
