@@ -5,10 +5,11 @@
     .venv/bin/python bench/http.py --quick               # 40 patients x 60 days, 3 s: a smoke check
 
 For each scale it creates a throwaway PostgreSQL database `tend_http_<random>`, migrates it, fills it
-with `manage.py seed_scale`, starts gunicorn (2 sync workers, config.settings_bench, DEBUG off) and
-loads each endpoint with wrk (2 threads, 8 connections, `--latency`) for --seconds after a 2 s
-warm-up. Tend's endpoints run with their real authentication (bearer tokens from
-POST /api/v1/auth/token/), care-team scoping and audit; the baselines mounted by the bench settings
+with `manage.py seed_scale` and starts gunicorn on it (2 sync workers, config.settings_bench, DEBUG
+off); then wrk (2 threads, 8 connections, `--latency`) loads each endpoint for --seconds after a 2 s
+warm-up, the scales interleaved endpoint by endpoint and the order reversed every other round.
+Tend's endpoints run with their real authentication (bearer tokens from POST /api/v1/auth/token/),
+care-team scoping and audit; the baselines mounted by the bench settings
 under /bench/ (a bare JsonResponse, a naive DRF ModelSerializer list and create) run in the same
 server in the same run, so each Tend figure is also a ratio. Then, in a fresh process against the
 same database: each endpoint once more through Django's test client, its queries captured and each
@@ -869,7 +870,8 @@ def print_tables(result: dict[str, Any]) -> None:
         for plan in scale["inprocess"]["plans"]:
             verdict = ("SEQ SCAN on " + ", ".join(plan["big_seq_scans"])) if plan["big_seq_scans"] else (
                 "indexes: " + (", ".join(plan["indexes"]) or "none needed") +
-                (f"; seq scan of small {', '.join(plan['seq_scans'])}" if plan["seq_scans"] else ""))
+                (f"; seq scan of small {', '.join(small)}" if (small := [
+                    t for t in plan["seq_scans"] if t not in BIG_TABLES]) else ""))
             print(f"\n[{plan['endpoint']}] {plan['execution_ms']} ms -- {verdict}")
             print(f"  SQL: {_cut(plan['sql'], 300)}")
             for line in plan["plan"].splitlines():
