@@ -24,6 +24,19 @@ from tracker.models import Patient, Role, TreatmentCourse, User
 from tracker.services import courses, people
 
 PASSWORD = "correct-horse-battery-staple"
+PROBLEM = "application/problem+json"
+
+
+def assert_problem(response: Any, status: int, field: str | None = None) -> dict[str, Any]:
+    """An RFC 9457 answer with this status, naming `field` in its errors when one is given."""
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == PROBLEM
+    body = response.json()
+    assert {"type", "title", "status", "detail"} <= set(body), body
+    assert body["status"] == status and body["title"] and body["detail"]
+    if field is not None:
+        assert field in body["errors"], body
+    return body
 
 
 @pytest.fixture(autouse=True)

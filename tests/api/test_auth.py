@@ -17,7 +17,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, assert_problem
 from tracker.models import ActivationCode, ApiToken, Patient, Role, User
 from tracker.services import people
 
@@ -27,7 +27,6 @@ CSRF_URL = "/api/v1/auth/csrf/"
 SESSION_URL = "/api/v1/auth/session/"
 ACTIVATE_URL = "/api/v1/auth/activate/"
 ME_URL = "/api/v1/me/"
-PROBLEM = "application/problem+json"
 NEW_PASSWORD = "lavender-teapot-on-the-porch"
 
 
@@ -73,13 +72,6 @@ def session_for(username: str) -> APIClient:
     assert response.status_code == 200, response.content
     return client
 
-
-def assert_problem(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == PROBLEM
-    body = response.json()
-    assert body["status"] == status
-    return body
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.urls import URLResolver, get_resolver
 from django.utils import timezone
 
+from tests.conftest import PROBLEM, assert_problem
 from tests.images import phone_jpeg
 from tracker.models import (
     ActivationCode,
@@ -36,7 +37,6 @@ from tracker.models import (
 )
 from tracker.services import photos, records, reports
 
-PROBLEM = "application/problem+json"
 STORED = (Application, SymptomEntry, Debridement, TreatmentCourse, CoursePause, Patient, User,
           CareTeamMembership, ActivationCode, RecordVersion)
 
@@ -44,19 +44,6 @@ STORED = (Application, SymptomEntry, Debridement, TreatmentCourse, CoursePause, 
 def stored_rows() -> dict[str, int]:
     return {model.__name__: model.objects.count() for model in STORED}
 
-
-def assert_problem(response: Any, status: int, field: str | None = None) -> dict[str, Any]:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == PROBLEM
-    body = json.loads(response.content)
-    assert {"type", "title", "status", "detail"} <= set(body)
-    assert body["status"] == status
-    assert body["title"] and body["detail"] and body["type"]
-    if status == 400:
-        assert field is not None
-        assert field in body["errors"], body
-        assert all(isinstance(m, str) and m for m in body["errors"][field])
-    return body
 
 
 def ago(**kwargs: float) -> str:

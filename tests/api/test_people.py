@@ -17,7 +17,7 @@ import time_machine
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, assert_problem
 from tracker import clock
 from tracker.models import (
     ActivationCode,
@@ -34,7 +34,6 @@ from tracker.models import (
 )
 from tracker.services import people, records
 
-PROBLEM = "application/problem+json"
 NEW_PASSWORD = "lavender-teapot-on-the-porch"
 CODE = re.compile(r"[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}")
 
@@ -55,15 +54,6 @@ def client_for(cast: Any) -> Callable[[str], APIClient]:
 
     return make
 
-
-def assert_problem(response: Any, status: int, field: str | None = None) -> dict[str, Any]:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == PROBLEM
-    body = response.json()
-    assert body["status"] == status
-    if field is not None:
-        assert field in body["errors"], body
-    return body
 
 
 _TRACKED = (User, Patient, CareTeamMembership, ActivationCode, TreatmentCourse, Application,

@@ -10,11 +10,10 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from tests.conftest import assert_problem
 from tracker import clock, tasks
 from tracker.models import AuditEvent, Report, ReportStatus, TreatmentCourse
 from tracker.services import reports
-
-PROBLEM = "application/problem+json"
 
 
 @pytest.fixture
@@ -50,13 +49,6 @@ def ready_report(cast: Any) -> Report:
     assert rendered is not None and rendered.status == ReportStatus.READY
     return rendered
 
-
-def assert_problem(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == PROBLEM
-    body = response.json()
-    assert body["status"] == status
-    return body
 
 
 # --- Requesting a report --------------------------------------------------------------------------

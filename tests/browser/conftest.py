@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from tests import images
 from tests.conftest import PASSWORD, make_course, make_patient, make_staff
@@ -168,24 +168,6 @@ def history(people: People, monkeypatch: pytest.MonkeyPatch) -> History:
     assert report is not None and report.status == "ready"
     assert all(photo is not None and photo.status == "ready" for photo in made)
     return History(photos=made, report=report)
-
-
-# A transactional test empties the tables with TRUNCATE afterwards, which the audit table's
-# append-only trigger refuses. Lift that one trigger for the flush of these tests only.
-@pytest.fixture
-def _audit_truncate_allowed(django_db_setup: None, django_db_blocker: Any) -> Any:
-    def truncate_trigger(state: str) -> None:
-        with django_db_blocker.unblock(), connection.cursor() as cursor:
-            cursor.execute(f"ALTER TABLE tracker_auditevent {state} TRIGGER tracker_auditevent_no_truncate")
-
-    truncate_trigger("DISABLE")
-    yield
-    truncate_trigger("ENABLE")
-
-
-@pytest.fixture
-def _django_db_helper(_audit_truncate_allowed: None, _django_db_helper: None) -> None:
-    return _django_db_helper
 
 
 # --- What the tests do in the app ------------------------------------------------------------------------
