@@ -350,23 +350,19 @@ def manage(env: dict[str, str], *arguments: str, logfile: Path) -> float:
 
 
 def open_review_queue(url: str) -> int:
-    """seed_scale reviews every photo, so the nurse's review queue would be empty. This leaves the
-    latest photo of each of her patients unreviewed (its review is deleted): a week's uploads,
-    more than a page. Then ANALYZE, for the planner."""
+    """ANALYZE, for the planner, and count the photos waiting in bench.nurse's review queue
+    (seed_scale leaves the photos of the last three days unreviewed: more than a page)."""
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
-        deleted = conn.execute(
-            """
-            DELETE FROM tracker_review WHERE id IN (
-                SELECT DISTINCT ON (r.patient_id) r.id
-                FROM tracker_review r
-                JOIN tracker_careteammembership m ON m.patient_id = r.patient_id
-                JOIN tracker_user s ON s.id = m.staff_id AND s.username = %s
-                ORDER BY r.patient_id, r.created_at DESC)
-            """, (NURSE,)).rowcount
         conn.execute("ANALYZE")
-    return deleted
+        return conn.execute(
+            """
+            SELECT count(*) FROM tracker_photo p
+            JOIN tracker_careteammembership m ON m.patient_id = p.patient_id
+            JOIN tracker_user s ON s.id = m.staff_id AND s.username = %s
+            WHERE p.status = 'ready' AND p.reviewed_at IS NULL AND p.entered_in_error_at IS NULL
+            """, (NURSE,)).fetchone()[0]
 
 
 def find_subjects(url: str) -> dict[str, Any]:
@@ -512,11 +508,11 @@ class Scale:
                 "--password", args.password, "--force"]
         result["seed_s"] = 0.0 if self.reuse else round(manage(self.env, *seed, logfile=self.logfile), 1)
         started = time.perf_counter()
-        result["unreviewed_photos"] = 0 if self.reuse else open_review_queue(self.url)
+        result["unreviewed_photos"] = open_review_queue(self.url)
         result["analyze_s"] = round(time.perf_counter() - started, 1)
         subjects = result["subjects"] = find_subjects(self.url)
-        log(f"seeded in {result['seed_s']} s ({result['unreviewed_photos']} reviews undone, ANALYZE "
-            f"{result['analyze_s']} s): "
+        log(f"seeded in {result['seed_s']} s ({result['unreviewed_photos']} photos in the nurse's "
+            f"review queue, ANALYZE {result['analyze_s']} s): "
             + ", ".join(f"{t.removeprefix('tracker_')} {n:,}" for t, n in subjects["rows"].items())
             + f"; {subjects['database_mb']:,} MB")
 

@@ -158,7 +158,7 @@ class ReviewQueueViewSet(TendViewSet):
     def base_queryset(self) -> QuerySet[Photo]:
         return _with_reviews(
             Photo.objects.filter(status=PhotoStatus.READY, entered_in_error_at__isnull=True,
-                                 reviews__isnull=True).order_by("taken_at", "created_at")
+                                 reviewed_at__isnull=True).order_by("taken_at", "created_at")
         )
 
     def list(self, request: Request, *args: object, **kwargs: object) -> Response:

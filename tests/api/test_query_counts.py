@@ -191,6 +191,7 @@ def reviews(photos: list[Photo], per_photo: int, by: list[User]) -> None:
                exudate="light", tissue_type="granulation", push_score=8, comment=f"review {n}")
         for photo in photos for n in range(per_photo)
     ])
+    Photo.objects.filter(pk__in=[photo.pk for photo in photos]).update(reviewed_at=NOW)
 
 
 def versions(object_type: str, object_id: Any, count: int, by: list[User]) -> None:

@@ -217,6 +217,27 @@ def test_the_review_queue_lists_ready_unreviewed_photos_of_my_patients_oldest_fi
     assert [p["id"] for p in after["results"]] == expected[1:]
 
 
+def test_the_first_review_takes_a_photo_out_of_the_queue_for_good(cast: Any, api: Any) -> None:
+    photo, now = make_photo(cast.course, cast.patient_user, hours_ago=5), timezone.now()
+    assert photo.reviewed_at is None
+    with time_machine.travel(now - dt.timedelta(hours=2), tick=False):
+        first = review(photo, cast.nurse)
+    with time_machine.travel(now - dt.timedelta(hours=1), tick=False):
+        review(photo, cast.physician, length_cm=Decimal("2.0"))
+    photo.refresh_from_db()
+    assert photo.reviewed_at == first.created_at == now - dt.timedelta(hours=2)
+    assert api(cast.nurse).get("/api/v1/review-queue/").json()["count"] == 0
+
+
+def test_a_refused_review_leaves_the_photo_in_the_queue(cast: Any, api: Any) -> None:
+    photo = make_photo(cast.course, cast.patient_user)
+    assert post_review(api(cast.nurse), photo, length_cm="-1").status_code == 400
+    photo.refresh_from_db()
+    assert photo.reviewed_at is None and not Review.objects.exists()
+    queue = api(cast.nurse).get("/api/v1/review-queue/").json()
+    assert [p["id"] for p in queue["results"]] == [str(photo.pk)]
+
+
 @pytest.mark.parametrize("who", ["patient_user", "admin"])
 def test_the_review_queue_is_for_nurses_and_physicians(cast: Any, api: Any, who: str) -> None:
     make_photo(cast.course, cast.patient_user)

@@ -95,6 +95,8 @@ def review_create(*, photo: Photo, reviewer: User, review_id: uuid.UUID | None =
     try:
         with transaction.atomic():
             review.save(force_insert=True)
+            Photo.objects.filter(pk=photo.pk, reviewed_at__isnull=True).update(
+                reviewed_at=review.created_at)
             _raise_alerts(review, photo)
             healing_checkpoint(photo.course)
     except IntegrityError:

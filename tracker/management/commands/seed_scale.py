@@ -15,7 +15,8 @@ hasher: `bench.nurse` and `bench.physician` are on the care team of exactly --nu
 patients; other staff (`bench.physician.<n>`, `bench.nurse.<n>`) care for the rest; patients sign in
 as `bench.patient.<n>`. Photos are `ready` rows that all point at one placeholder image and
 thumbnail, written once to the default storage (a 1600 x 1200 JPEG made by tracker.imaging.render;
-the rows carry its true size and SHA-256). With --seed the same run makes the same rows, ids
+the rows carry its true size and SHA-256); each is reviewed, except the photos of the last three
+days, which wait in the review queue. With --seed the same run makes the same rows, ids
 included (the dates follow the day it runs).
 
 On PostgreSQL the big tables are loaded in one transaction with their secondary indexes and foreign
@@ -117,6 +118,7 @@ REVIEW_COMMENTS = ("Edges contracting", "Less slough than last week", "Calcified
 _MINUTES = [dt.timedelta(minutes=m) for m in range(240)]
 _SECONDS = [dt.timedelta(seconds=s) for s in range(600)]
 _HOURS = [dt.timedelta(hours=h) for h in range(48)]
+_AWAITING = dt.timedelta(days=3)  # photos younger than this at the end are not yet reviewed
 _TENTHS = [Decimal(f"{n / 10:.1f}") for n in range(1000)]
 
 # The columns written, in each model's field order: a model change must be mirrored here.
@@ -128,7 +130,7 @@ _LAYOUT: dict[type[models.Model], tuple[str, ...]] = {
     SymptomEntry: (*_RECORD, "recorded_at", "pain", "itch", "drainage", "fever", "redness_spreading"),
     Photo: (*_RECORD, "taken_at", "status", "failure_reason", "upload_format", "upload_bytes",
             "upload_name", "image_name", "image_bytes", "thumbnail_name", "thumbnail_bytes", "width",
-            "height", "sha256", "attempts", "enqueued_at", "processed_at"),
+            "height", "sha256", "attempts", "enqueued_at", "processed_at", "reviewed_at"),
     Review: ("id", "photo_id", "course_id", "patient_id", "reviewer_id", "created_at", "length_cm",
              "width_cm", "area_cm2", "exudate", "tissue_type", "push_score", "signs_of_infection",
              "flag_for_physician", "comment", "client_fingerprint"),
@@ -507,12 +509,20 @@ class Command(BaseCommand):
                          + _SECONDS[int(rand() * 60)])
                 created = taken + _MINUTES[int(rand() * 30)] + _SECONDS[int(rand() * 60)]
                 processed = created + _SECONDS[3 + int(rand() * 12)]
+                last_one = d + 7 >= plan.days
+                reviewed = min(processed + _HOURS[2 + int(rand() * 28)] + _MINUTES[int(rand() * 60)],
+                               latest_review)
+                # The photos of the last three days wait in the review queue (about 3 in 7
+                # patients have one), unless this one must raise a flagged-review alert.
+                awaiting = last_one and self.now - taken < _AWAITING and not plan.flag_last_review
                 photo_id = _uuid(bits)
                 yield (photo_id, plan.course_id, plan.patient_id, day, "", plan.user_id, created,
                        processed, 1, "", None, None, "", taken, PhotoStatus.READY.value, "", "JPEG",
                        2_000_000 + int(rand() * 3_000_000), "", PLACEHOLDER_FULL, image_bytes,
                        PLACEHOLDER_THUMBNAIL, thumbnail_bytes, image.width, image.height,
-                       image.sha256, 1, created, processed)
+                       image.sha256, 1, created, processed, None if awaiting else reviewed)
+                if awaiting:
+                    continue
 
                 scale = math.sqrt(shrink ** week)
                 length = 0 if closed else max(0, round((length0 * scale + uniform(-0.2, 0.2)) * 10))
@@ -534,11 +544,8 @@ class Command(BaseCommand):
                 else:
                     tissue = "epithelial" if rand() < 0.6 else "granulation"
                     exudate = "light" if rand() < 0.4 else "none"
-                last_one = d + 7 >= plan.days
                 infected = rand() < 0.01
                 flagged = rand() < 0.02 or (last_one and plan.flag_last_review)
-                reviewed = min(processed + _HOURS[2 + int(rand() * 28)] + _MINUTES[int(rand() * 60)],
-                               latest_review)
                 review_id = _uuid(bits)
                 reviewer = plan.physician_id if rand() < 0.2 else plan.nurse_ids[0]
                 reviews.append((review_id, photo_id, plan.course_id, plan.patient_id, reviewer,
