@@ -330,9 +330,11 @@ class AuditEvent(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     at = models.DateTimeField(default=now)
+    # No single-column indexes on the two references: audit_by_actor and audit_by_patient lead
+    # with them, and every index costs each of the many rows a list writes.
     actor = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
-        related_name="+",
+        db_index=False, related_name="+",
     )
     actor_username = models.CharField(max_length=150, blank=True)
     role = models.CharField(max_length=16, blank=True)
@@ -343,7 +345,7 @@ class AuditEvent(models.Model):
     object_id = models.CharField(max_length=64, blank=True)
     patient = models.ForeignKey(
         Patient, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
-        related_name="+",
+        db_index=False, related_name="+",
     )
     ip = models.GenericIPAddressField(null=True, blank=True)
     request_id = models.CharField(max_length=64, blank=True)

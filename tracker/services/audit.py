@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+from django.db import connection
+from django.utils import timezone
 
 from tracker.models import AuditEvent, AuditOutcome, User
 
@@ -59,11 +63,12 @@ def outcome_for_status(status_code: int) -> str:
 
 
 def audit_events_record(*, context: AuditContext, action: str, status_code: int,
-                        targets: Iterable[AuditTarget]) -> list[AuditEvent]:
-    """Add one event per target (at least one), in one INSERT."""
+                        targets: Iterable[AuditTarget]) -> int:
+    """Add one event per target (at least one), in one INSERT. Returns how many were added."""
     actor = context.actor
     common = {
-        "actor": actor,
+        "at": timezone.now(),
+        "actor_id": actor.pk if actor else None,
         "actor_username": actor.username if actor else "",
         "role": context.role,
         "action": action,
@@ -75,9 +80,50 @@ def audit_events_record(*, context: AuditContext, action: str, status_code: int,
         "path": _text(context.path, 300),
     }
     unique = list(dict.fromkeys(targets)) or [AuditTarget("")]
-    events = [
+    if connection.vendor == "postgresql":
+        # A page of 50 patients or photos is 50 events that differ only in their target: the
+        # shared values are sent once and PostgreSQL makes the rows, instead of the ORM preparing
+        # 15 values for each (a third of the cost of listing a page).
+        with connection.cursor() as cursor:
+            cursor.execute(_insert_sql(), {
+                **common,
+                "object_types": [t.object_type for t in unique],
+                "object_ids": [t.object_id for t in unique],
+                "patient_ids": [t.patient_id for t in unique],
+            })
+        return len(unique)
+    AuditEvent.objects.bulk_create([
         AuditEvent(object_type=t.object_type, object_id=t.object_id, patient_id=t.patient_id,
                    **common)
         for t in unique
-    ]
-    return AuditEvent.objects.bulk_create(events)
+    ])
+    return len(unique)
+
+
+# The values every event of a request shares, by field name; then what differs per target.
+_SHARED = ("at", "actor", "actor_username", "role", "action", "outcome", "status_code", "ip",
+           "request_id", "method", "path")
+_PER_TARGET = ("object_type", "object_id", "patient")
+
+
+@functools.cache
+def _insert_sql() -> str:
+    meta, quote = AuditEvent._meta, connection.ops.quote_name
+
+    def column(name: str) -> str:
+        return quote(meta.get_field(name).column)
+
+    def typed(name: str) -> str:
+        # Text goes in as plain varchar, so that an over-long value fails instead of being cut.
+        field = meta.get_field(name)
+        target = field.target_field if field.is_relation else field
+        kind = "varchar" if target.get_internal_type() == "CharField" else target.db_type(connection)
+        return f"CAST(%({field.attname})s AS {kind})"
+
+    columns = ", ".join(column(name) for name in ("id", *_SHARED, *_PER_TARGET))
+    values = ", ".join(typed(name) for name in _SHARED)
+    # Built from the model's own names only; every value is a parameter.
+    return (f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608
+            f"SELECT gen_random_uuid(), {values}, t.object_type, t.object_id, t.patient_id "
+            "FROM unnest(%(object_types)s::varchar[], %(object_ids)s::varchar[], "
+            "%(patient_ids)s::uuid[]) AS t(object_type, object_id, patient_id)")
