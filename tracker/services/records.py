@@ -3,7 +3,8 @@
 Three rules hold for every kind:
 1. A create is idempotent by its id: the same id with the same content returns the stored record
    and stores nothing; the same id with other content is a conflict. The primary key's unique
-   constraint decides, so two concurrent duplicates cannot both insert.
+   constraint decides (INSERT ... ON CONFLICT DO NOTHING), so two concurrent duplicates cannot
+   both insert.
 2. A record is never deleted. A correction bumps its version and keeps the old values.
 3. Entered-in-error marks a record void; it stays, and drops out of adherence and reports.
 """
@@ -18,10 +19,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from tracker import clock
+from tracker.db import insert_unless_taken
 from tracker.errors import Conflict, ValidationError, field_error
 from tracker.models import (
     Application,
@@ -127,27 +129,30 @@ def record_create(*, kind: RecordKind, recorded_by: User, course: TreatmentCours
                            field="id")
         return existing
 
-    if record_id is not None and (found := existing_or_conflict()) is not None:
-        return found, False
-
-    ensure_course_open(course)
-    validate_content(kind, course, content)
+    try:
+        ensure_course_open(course)
+        validate_content(kind, course, content)
+    except ValidationError:
+        # A retry of a record stored before the course closed still gets its record back.
+        if record_id is not None and (found := existing_or_conflict()) is not None:
+            return found, False
+        raise
     record = model(
         id=record_id or uuid.uuid4(), course=course, patient_id=course.patient_id,
         local_date=clock.local_date(content[kind.time_field], course.patient.timezone),
         recorded_by=recorded_by, client_fingerprint=print_, **content,
     )
-    try:
-        with transaction.atomic():
-            record.save(force_insert=True)
-            if kind is SYMPTOM:
-                symptom_alerts(record)  # type: ignore[arg-type]
-    except IntegrityError:
-        # A concurrent request with the same id committed first: it decides.
-        if record_id is not None and (found := existing_or_conflict()) is not None:
-            return found, False
-        raise
-    return record, True
+    with transaction.atomic(savepoint=False):
+        inserted = insert_unless_taken(record)
+        if inserted and kind is SYMPTOM:
+            symptom_alerts(record)  # type: ignore[arg-type]
+    if inserted:
+        return record, True
+    # The id is taken (a retry, or a concurrent duplicate that committed first): the stored
+    # record decides. Records are never deleted, so it is there to be read.
+    found = existing_or_conflict()
+    assert found is not None
+    return found, False
 
 
 def _lock(kind: RecordKind, record: R) -> R:
