@@ -79,7 +79,9 @@ class PatientViewSet(TendViewSet):
 
     def base_queryset(self) -> QuerySet[Patient]:
         return Patient.objects.prefetch_related(
-            Prefetch("care_team", queryset=User.objects.order_by("username"))
+            # Only what CareTeamMemberSerializer shows: not every column of every colleague.
+            Prefetch("care_team", queryset=User.objects.only("id", "username", "display_name", "role")
+                     .order_by("username"))
         )
 
     @extend_schema(request=PatientInputSerializer, responses={201: PatientCreatedSerializer})
