@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -9,6 +10,8 @@ from typing import Any
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.db import models
 from rest_framework import serializers
+from rest_framework.fields import SkipField
+from rest_framework.relations import PKOnlyObject
 
 from api.fields import AwareDateTimeField, StrictBooleanField, StrictIntegerField, StrictUUIDField
 from tracker import access
@@ -38,12 +41,61 @@ from tracker.models import (
 
 
 class ModelSerializer(serializers.ModelSerializer):
-    """Output serializers: times in UTC with Z."""
+    """Output serializers: times in UTC with Z.
+
+    `to_representation` gives what DRF's gives, faster: a list of 50 records is 700 fields, and
+    DRF walks each one's source generically (`get_attribute`, callables, mappings, PKOnlyObject).
+    Here each serializer works out once how to read each field: a model column is read straight
+    off the instance, a foreign key's id likewise; any other field takes DRF's own path.
+    """
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateTimeField: AwareDateTimeField,
     }
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        plan = self.__dict__.get("_read_plan")
+        if plan is None:
+            plan = self.__dict__["_read_plan"] = _read_plan(self)
+        ret: dict[str, Any] = {}
+        for name, read, field in plan:
+            if read is None:  # DRF's way
+                try:
+                    attribute = field.get_attribute(instance)
+                except SkipField:
+                    continue
+                check = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
+                ret[name] = None if check is None else field.to_representation(attribute)
+            elif field is None:  # a foreign key's id, as PrimaryKeyRelatedField gives it
+                ret[name] = read(instance)
+            else:
+                value = read(instance)
+                ret[name] = None if value is None else field.to_representation(value)
+        return ret
+
+
+_DRF_GET_ATTRIBUTE = serializers.Field.get_attribute
+
+
+def _read_plan(serializer: serializers.ModelSerializer) -> list[tuple[str, Any, Any]]:
+    """(name, reader, field) per readable field: reader None means DRF's generic path; field
+    None means the reader's value is the output."""
+    model = serializer.Meta.model
+    columns = {f.name: f for f in model._meta.concrete_fields}
+    plan: list[tuple[str, Any, Any]] = []
+    for field in serializer._readable_fields:
+        source = field.source_attrs
+        column = columns.get(source[0]) if len(source) == 1 else None
+        if (isinstance(field, serializers.PrimaryKeyRelatedField) and column is not None
+                and column.is_relation and field.use_pk_only_optimization() and field.pk_field is None):
+            plan.append((field.field_name, operator.attrgetter(column.attname), None))
+        elif (column is not None and not column.is_relation
+              and type(field).get_attribute is _DRF_GET_ATTRIBUTE):
+            plan.append((field.field_name, operator.attrgetter(column.attname), field))
+        else:
+            plan.append((field.field_name, None, field))
+    return plan
 
 
 class InputSerializer(serializers.Serializer):
