@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export TEND_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: run test lint worker install install-dev clean
+.PHONY: run test lint worker install install-dev clean bench bench-quick
 
 $(BIN)/.runtime: requirements.txt
 	$(PY) -m venv $(VENV)
@@ -17,6 +17,10 @@ $(BIN)/.runtime: requirements.txt
 
 $(BIN)/.dev: $(BIN)/.runtime requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+$(BIN)/.bench: $(BIN)/.dev requirements-bench.txt
+	$(BIN)/pip install --quiet -r requirements-bench.txt
 	touch $@
 
 install: $(BIN)/.runtime
@@ -37,6 +41,23 @@ test: install-dev
 	$(BIN)/ruff check .
 	DJANGO_DEBUG=1 TEND_DATA_DIR=$$(mktemp -d) $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest -n 2
+
+# The benchmarks (bench/README.md): PostgreSQL on 127.0.0.1:5432, Redis if there; about 20 minutes.
+# Their JSON goes to bench/results/ (not in git), the summary to bench/RESULTS.md.
+# Extra arguments per script: make bench BENCH_HTTP_ARGS="--seconds 5" BENCH_REPORTS_ARGS="--renders 5"
+bench: $(BIN)/.bench
+	$(BIN)/python bench/http_load.py $(BENCH_HTTP_ARGS)
+	$(BIN)/python bench/photos.py $(BENCH_PHOTOS_ARGS)
+	$(BIN)/python bench/reports.py $(BENCH_REPORTS_ARGS)
+	$(BIN)/python bench/results.py
+
+# Smoke runs of the same (a few minutes): bench/results/*-quick.json and RESULTS-quick.md, never
+# bench/RESULTS.md.
+bench-quick: $(BIN)/.bench
+	$(BIN)/python bench/http_load.py --quick --scales 40,80
+	$(BIN)/python bench/photos.py --quick
+	$(BIN)/python bench/reports.py --renders 2 --skip weasyprint,noaccel --output bench/results/reports-quick.json
+	$(BIN)/python bench/results.py --quick
 
 clean:
 	rm -rf $(VENV) var .coverage .pytest_cache

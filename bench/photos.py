@@ -16,8 +16,9 @@ and read the table. It measures, in one run, with repeated interleaved runs (med
    enqueue's database update are included; the broker publish itself is stubbed out (excluded). The
    split: `tracker.imaging.inspect_upload` alone against a full decode (Image.open + load).
 
-The figures are also written to bench/results/photos.json. If a goal is missed (render / minimal
-> 2.0, upload median >= 150 ms) the slow part is profiled with cProfile and the top entries printed.
+The figures are also written to bench/results/photos.json (photos-quick.json for --quick). If a
+goal is missed (render / minimal > 2.0, upload median >= 150 ms) the slow part is profiled with
+cProfile and the top entries printed.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import cProfile
 import datetime as dt
 import io
 import json
+import math
 import os
 import platform
 import pstats
@@ -42,6 +44,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "photos.json"
+QUICK_RESULTS = ROOT / "bench" / "results" / "photos-quick.json"  # a smoke run never replaces the figures
 sys.path.insert(0, str(ROOT))
 
 GOAL_RATIO = 2.0
@@ -128,7 +131,9 @@ def peak_memory(pipeline: str, data: bytes, folder: Path) -> dict[str, float]:
 def summary(samples: list[float]) -> dict[str, Any]:
     ordered = sorted(samples)
     p90 = statistics.quantiles(ordered, n=10, method="inclusive")[8] if len(ordered) > 1 else ordered[0]
+    p99 = ordered[max(0, math.ceil(0.99 * len(ordered)) - 1)]  # nearest rank
     return {"runs": len(ordered), "median_ms": statistics.median(ordered) * 1000, "p90_ms": p90 * 1000,
+            "p99_ms": p99 * 1000,
             "min_ms": ordered[0] * 1000, "max_ms": ordered[-1] * 1000,
             "samples_ms": [round(s * 1000, 2) for s in samples]}
 
@@ -257,6 +262,33 @@ def upload_bench(data: bytes, runs: int) -> tuple[dict[str, Any], Callable[[], A
 
 # --- Report -------------------------------------------------------------------------------------------
 
+def machine() -> dict[str, Any]:
+    found: dict[str, Any] = {"cpus": os.cpu_count(), "kernel": platform.release(),
+                             "platform": platform.platform()}
+    try:
+        info = Path("/proc/cpuinfo").read_text().splitlines()
+        found["cpu_model"] = next(line.split(":", 1)[1].strip() for line in info
+                                  if line.startswith("model name"))
+        meminfo = Path("/proc/meminfo").read_text().splitlines()
+        total = next(int(line.split()[1]) for line in meminfo if line.startswith("MemTotal:"))
+        found["memory_gb"] = round(total / 2**20, 1)
+    except (OSError, StopIteration):
+        pass
+    return found
+
+
+def versions() -> dict[str, str | None]:
+    from importlib import metadata
+
+    found: dict[str, str | None] = {"python": platform.python_version()}
+    for package in ("pillow", "pillow-heif", "django", "djangorestframework", "psycopg"):
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = None
+    return found
+
+
 def row(name: str, s: dict[str, Any]) -> str:
     return (f"{name:<38} {s['runs']:>4} {s['median_ms']:>9.1f} {s['p90_ms']:>9.1f} "
             f"{s['min_ms']:>9.1f} {s['max_ms']:>9.1f}")
@@ -267,6 +299,8 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="fewer runs")
     parser.add_argument("--sqlite", action="store_true", help="upload against SQLite, not PostgreSQL")
     parser.add_argument("--profile", action="store_true", help="profile even when the goals are met")
+    parser.add_argument("--output", type=Path, help="where to write the figures (default "
+                        "bench/results/photos.json; photos-quick.json for --quick)")
     parser.add_argument("--memory-child", nargs=2, metavar=("PIPELINE", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
@@ -370,10 +404,12 @@ def main() -> int:
         if args.profile or upload_ms >= GOAL_UPLOAD_MS:
             profiles.append(profile(one_upload, "upload request 12 MP", repeat=5))
 
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps({
+        target = args.output or (QUICK_RESULTS if args.quick else RESULTS)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps({
             "at": dt.datetime.now(dt.UTC).isoformat(), "python": platform.python_version(),
-            "pillow": Image.__version__, "cpus": os.cpu_count(),
+            "pillow": Image.__version__, "cpus": os.cpu_count(), "quick": args.quick,
+            "machine": machine(), "versions": versions(),
             "load_average": {"before": load_before, "after": load_after},
             "inputs": inputs, "outputs_12mp": outputs, "upload_database": state["database"],
             "upload_queries": upload_samples["queries"],
@@ -388,7 +424,7 @@ def main() -> int:
                       "ratio_met": ratio_12 <= GOAL_RATIO, "upload_met": upload_ms < GOAL_UPLOAD_MS},
             "profiles": profiles,
         }, indent=2, default=list))
-        print(f"\nWritten to {RESULTS.relative_to(ROOT)}")
+        print(f"\nWritten to {target}")
         return 0
     finally:
         if state:

@@ -110,6 +110,21 @@ def load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
+def machine() -> dict[str, Any]:
+    """The CPU model, memory and kernel, for the record of the run."""
+    found: dict[str, Any] = {"kernel": platform.release()}
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text()
+        meminfo = Path("/proc/meminfo").read_text()
+    except OSError:
+        return found
+    if model := re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.MULTILINE):
+        found["cpu_model"] = model.group(1).strip()
+    if total := re.search(r"^MemTotal:\s+(\d+) kB", meminfo, re.MULTILINE):
+        found["memory_gb"] = round(int(total.group(1)) / 2**20, 1)
+    return found
+
+
 def stats_ms(samples: list[float], cpu: list[float]) -> dict[str, Any]:
     """Wall-time figures, and the median CPU time of this process (steadier on a busy machine;
     it leaves out PostgreSQL's own time)."""
@@ -309,10 +324,11 @@ def parent_main(args: argparse.Namespace) -> int:
     scenario["load_before"] = load_before
 
     result = summarise(args, scenario, workers, same, control)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    target = args.output or RESULTS
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     print_table(result)
-    print(f"\nWritten to {RESULTS.relative_to(ROOT)}")
+    print(f"\nWritten to {target}")
     return 0
 
 
@@ -346,6 +362,7 @@ def summarise(args: argparse.Namespace, scenario: dict[str, Any], workers: dict[
         "benchmark": "bench/reports.py",
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "cpus": cpus, "platform": platform.platform(),
+                    **machine(),
                     "load_average_before": scenario.get("load_before"),
                     "load_average_after": control.get("load_after"), "busy": busy,
                     **tend.get("versions", {})},
@@ -1120,6 +1137,7 @@ def main() -> int:
                         help="comma-separated: noaccel, tend-paths, tend-noshapecheck, tend-gc, matplotlib, "
                              "weasyprint")
     parser.add_argument("--save-pdfs", type=Path, help="keep one PDF of each variant in this folder")
+    parser.add_argument("--output", type=Path, help="where to write the figures (bench/results/reports.json)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--course", help=argparse.SUPPRESS)
     parser.add_argument("--interleave", default="", help=argparse.SUPPRESS)

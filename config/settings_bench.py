@@ -1,4 +1,4 @@
-"""Settings for bench/http.py only: production settings plus the baselines mounted under /bench/.
+"""Settings for bench/http_load.py only: production settings plus the baselines mounted under /bench/.
 
 Everything else is production's: DEBUG off, Argon2, the whole middleware stack, HSTS and the HTTPS
 redirect. The load generator sends `X-Forwarded-Proto: https`, as the TLS-terminating proxy does in

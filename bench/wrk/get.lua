@@ -1,7 +1,7 @@
--- wrk script for the GET endpoints of bench/http.py: the URL and headers come from the command
+-- wrk script for the GET endpoints of bench/http_load.py: the URL and headers come from the command
 -- line; this only reports the run as one JSON line (after the marker) for the script to read.
 done = function(summary, latency, requests)
-  -- 1,000 quantiles (0.1 % steps) so that bench/http.py can pool the latencies of several runs.
+  -- 1,000 quantiles (0.1 % steps) so that bench/http_load.py can pool the latencies of several runs.
   local quantiles = {}
   for i = 1, 1000 do
     quantiles[i] = latency:percentile(i / 10)

@@ -1,4 +1,4 @@
--- wrk script for the POST endpoints of bench/http.py: each request sends the JSON body given as the
+-- wrk script for the POST endpoints of bench/http_load.py: each request sends the JSON body given as the
 -- first argument after `--`, with every "@ID@" replaced by a fresh UUID, so that an idempotent
 -- create stores a new record each time. The second argument (optional) is a nonce of the run.
 --   wrk ... -s bench/wrk/post.lua URL -- '{"id": "@ID@", ...}' <8 hex digits>
@@ -31,7 +31,7 @@ request = function()
 end
 
 done = function(summary, latency, requests)
-  -- 1,000 quantiles (0.1 % steps) so that bench/http.py can pool the latencies of several runs.
+  -- 1,000 quantiles (0.1 % steps) so that bench/http_load.py can pool the latencies of several runs.
   local quantiles = {}
   for i = 1, 1000 do
     quantiles[i] = latency:percentile(i / 10)

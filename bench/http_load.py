@@ -1,8 +1,8 @@
 """HTTP benchmark of Tend at clinic scale (issue 6, points 2 and 3). Not a test: from the repository root,
 
-    .venv/bin/python bench/http.py                       # 500 and 5,000 patients x 365 days
-    .venv/bin/python bench/http.py --scales 500 --seconds 5
-    .venv/bin/python bench/http.py --quick               # 40 patients x 60 days, 3 s: a smoke check
+    .venv/bin/python bench/http_load.py                       # 500 and 5,000 patients x 365 days
+    .venv/bin/python bench/http_load.py --scales 500 --seconds 5
+    .venv/bin/python bench/http_load.py --quick               # 40 patients x 60 days, 3 s: a smoke check
 
 For each scale it creates a throwaway PostgreSQL database `tend_http_<random>`, migrates it, fills it
 with `manage.py seed_scale` and starts gunicorn on it (2 sync workers, config.settings_bench, DEBUG
@@ -33,10 +33,6 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# This file is named http.py, and Python puts the script's folder first on sys.path: there,
-# `import http` (by urllib, Django, gunicorn's client...) would find this file instead of the
-# standard library's package. The folder leaves the path before anything imports it.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
 import argparse
@@ -46,6 +42,7 @@ import datetime as dt
 import http.client
 import io
 import json
+import math
 import os
 import platform
 import pstats
@@ -785,6 +782,7 @@ def child_main(spec_path: str) -> int:
         "runs": repeats, "period_days": len(first.days), "expected": first.expected,
         "applied": first.applied, "queries": len(captured.captured_queries),
         "median_ms": round(statistics.median(samples) * 1000, 2),
+        "p99_ms": round(sorted(samples)[max(0, math.ceil(0.99 * len(samples)) - 1)] * 1000, 2),
         "min_ms": round(min(samples) * 1000, 2), "max_ms": round(max(samples) * 1000, 2),
         "plans": check_plans("adherence (one year, in-process)",
                              [q["sql"] for q in captured.captured_queries]),
@@ -949,6 +947,11 @@ def versions(wrk: str | None) -> dict[str, str]:
         done = subprocess.run([wrk, "--version"], capture_output=True, text=True, check=False)
         found["wrk"] = (done.stdout or done.stderr).splitlines()[0] if (done.stdout or done.stderr) else "?"
     with contextlib.suppress(Exception):
+        import redis
+
+        server = redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=1).info("server")
+        found["redis"] = str(server["redis_version"])
+    with contextlib.suppress(Exception):
         import psycopg
 
         base = os.environ.get("TEND_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432").rstrip("/")
@@ -962,6 +965,14 @@ def memory_gb() -> float:
         if line.startswith("MemTotal:"):
             return round(int(line.split()[1]) / 2**20, 1)
     return 0.0
+
+
+def cpu_model() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "?"
 
 
 def main() -> int:
@@ -1004,8 +1015,11 @@ def main() -> int:
     started = time.perf_counter()
     result: dict[str, Any] = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "memory_gb": memory_gb(), "platform": platform.platform()},
+        "machine": {"cpus": os.cpu_count(), "cpu_model": cpu_model(), "memory_gb": memory_gb(),
+                    "kernel": platform.release(), "platform": platform.platform(),
+                    "load_average_start": load_average()},
         "versions": versions(wrk), "generator": f"wrk ({wrk})" if wrk else "python client",
+        "quick": bool(args.quick),
         "seconds": args.seconds, "rounds": args.rounds, "warmup_seconds": WARMUP_SECONDS, "threads": THREADS,
         "connections": CONNECTIONS, "days": args.days, "repeats": args.repeats,
         "goals_set": {"ratio_min": GOAL_RATIO, "p99_ms_max": GOAL_P99_MS, "scale_ratio_max": GOAL_SCALE,
@@ -1013,6 +1027,7 @@ def main() -> int:
         "scales": [],
     }
     result["scales"] = run_scales(args, scales, wrk)
+    result["machine"]["load_average_end"] = load_average()
     result["total_s"] = round(time.perf_counter() - started, 1)
     summarise(result)
     target = args.output or (QUICK_RESULTS if args.quick or args.reuse_database else RESULTS)
