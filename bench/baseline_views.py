@@ -1,4 +1,4 @@
-"""The baselines bench/http.py measures Tend against, mounted only by config.settings_bench.
+"""The baselines bench/http_load.py measures Tend against, mounted only by config.settings_bench.
 
 Each does the same work as a Tend endpoint the way a first DRF tutorial would, with none of Tend's
 obligations: no authentication, no care-team scoping, no audit event, no idempotency, no input
@@ -45,7 +45,7 @@ class NaiveApplicationList(_Naive, generics.ListAPIView):
     pagination_class = NaivePagination
 
     def get_queryset(self) -> QuerySet[Application]:
-        queryset = Application.objects.select_related("course", "patient").order_by("-applied_at")
+        queryset = Application.objects.order_by("-applied_at")
         course = self.request.query_params.get("course")
         return queryset.filter(course_id=course) if course else queryset
 
