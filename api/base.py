@@ -124,6 +124,8 @@ class TendViewSet(AuditedMixin, viewsets.GenericViewSet):
 
     model: ClassVar[type[Model]]
     patient_path: ClassVar[str] = "patient"
+    # A list of records of one course (`?course=`) is scoped through that course.
+    lists_by_course: ClassVar[bool] = False
     audit_actions: ClassVar[dict[str, str]] = {
         "list": "list", "retrieve": "read", "create": "create", "partial_update": "update",
     }
@@ -138,8 +140,20 @@ class TendViewSet(AuditedMixin, viewsets.GenericViewSet):
     def get_queryset(self) -> QuerySet[Any]:
         if getattr(self, "swagger_fake_view", False):  # the schema generator has no user
             return self.base_queryset().none()
+        if (course_id := self._listed_course()) is not None:
+            return access.scope_to_course(self.request.user, self.base_queryset(), course_id)  # type: ignore[arg-type]
         return access.scope_to_patients(self.request.user, self.base_queryset(),  # type: ignore[arg-type]
                                         via=self.patient_path)
+
+    def _listed_course(self) -> uuid.UUID | None:
+        """The course a list of course records is filtered on (`?course=`), if valid; a bad
+        value is left to the filter, which refuses it naming the field."""
+        if not self.lists_by_course or self.action != "list":
+            return None
+        try:
+            return uuid.UUID(self.request.query_params.get("course") or "")
+        except ValueError:
+            return None
 
     def patient_id_of(self, obj: Any) -> uuid.UUID | None:
         if not self.patient_path:

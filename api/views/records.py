@@ -45,6 +45,7 @@ class RecordViewSet(TendViewSet):
     input_serializer_class: ClassVar[type[serializers.Serializer]]
     # Records are never deleted: DELETE answers 405; PATCH corrects, entered-in-error voids.
     http_method_names = ["get", "post", "patch", "head", "options"]
+    lists_by_course = True
 
     def base_queryset(self) -> QuerySet[Any]:
         return self.kind.model.objects.all()
