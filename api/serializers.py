@@ -57,7 +57,7 @@ class ModelSerializer(serializers.ModelSerializer):
     def to_representation(self, instance: Any) -> dict[str, Any]:
         plan = self.__dict__.get("_read_plan")
         if plan is None:
-            plan = self.__dict__["_read_plan"] = _read_plan(self)
+            plan = self.__dict__["_read_plan"] = self._bound_read_plan()
         ret: dict[str, Any] = {}
         for name, read, field in plan:
             if read is None:  # DRF's way
@@ -75,26 +75,38 @@ class ModelSerializer(serializers.ModelSerializer):
         return ret
 
 
+    def _bound_read_plan(self) -> list[tuple[str, Any, Any]]:
+        """The class's plan (worked out once per set of fields) with this instance's fields."""
+        fields = [field for field in self._readable_fields]
+        key = (type(self), tuple((f.field_name, type(f), tuple(f.source_attrs)) for f in fields))
+        plan = _READ_PLANS.get(key)
+        if plan is None:
+            plan = _READ_PLANS[key] = _read_plan(self.Meta.model, fields)
+        return [(name, read, None if direct else field)
+                for (name, read, direct), field in zip(plan, fields, strict=True)]
+
+
 _DRF_GET_ATTRIBUTE = serializers.Field.get_attribute
+_READ_PLANS: dict[tuple[Any, ...], list[tuple[str, Any, bool]]] = {}
 
 
-def _read_plan(serializer: serializers.ModelSerializer) -> list[tuple[str, Any, Any]]:
-    """(name, reader, field) per readable field: reader None means DRF's generic path; field
-    None means the reader's value is the output."""
-    model = serializer.Meta.model
+def _read_plan(model: type[models.Model], fields: list[serializers.Field]
+               ) -> list[tuple[str, Any, bool]]:
+    """(name, reader, direct) per readable field: reader None means DRF's generic path; direct
+    means the reader's value is the output (a foreign key's id)."""
     columns = {f.name: f for f in model._meta.concrete_fields}
-    plan: list[tuple[str, Any, Any]] = []
-    for field in serializer._readable_fields:
+    plan: list[tuple[str, Any, bool]] = []
+    for field in fields:
         source = field.source_attrs
         column = columns.get(source[0]) if len(source) == 1 else None
         if (isinstance(field, serializers.PrimaryKeyRelatedField) and column is not None
                 and column.is_relation and field.use_pk_only_optimization() and field.pk_field is None):
-            plan.append((field.field_name, operator.attrgetter(column.attname), None))
+            plan.append((field.field_name, operator.attrgetter(column.attname), True))
         elif (column is not None and not column.is_relation
               and type(field).get_attribute is _DRF_GET_ATTRIBUTE):
-            plan.append((field.field_name, operator.attrgetter(column.attname), field))
+            plan.append((field.field_name, operator.attrgetter(column.attname), False))
         else:
-            plan.append((field.field_name, None, field))
+            plan.append((field.field_name, None, False))
     return plan
 
 
