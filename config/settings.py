@@ -5,6 +5,7 @@ Variables:
   DJANGO_DEBUG          true/false (default false)
   DJANGO_ALLOWED_HOSTS  comma-separated host names (default: localhost names in debug, none otherwise)
   DATABASE_URL          e.g. postgres://user@host:5432/tend (default: SQLite in TEND_DATA_DIR)
+  TEND_REPLICA_DATABASE_URL  a read replica of DATABASE_URL for report rendering (default: none)
   REDIS_URL             Celery broker and cache (default: an embedded filesystem broker, file cache)
   TEND_DATA_DIR         where local data lives: SQLite file, private photo storage, broker (./var)
   TEND_TRUSTED_PROXY_COUNT  how many reverse proxies append to X-Forwarded-For (default 0)
@@ -111,6 +112,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+if env_str("TEND_REPLICA_DATABASE_URL", ""):
+    # A streaming replica of the primary: report rendering reads its course data there
+    # (tracker.db.replica_reads), so the weekly batch leaves the primary to the clinic's requests.
+    DATABASES["replica"] = dj_database_url.parse(
+        env_str("TEND_REPLICA_DATABASE_URL", ""), conn_max_age=60, conn_health_checks=True
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["tracker.db.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: broker and cache ----------------------------------------------------------------------

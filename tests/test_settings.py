@@ -155,6 +155,21 @@ def test_the_default_needs_no_database_server_and_no_broker_server(production):
     assert production["broker"] == "filesystem://"
 
 
+def test_a_replica_url_adds_a_read_replica_that_tests_mirror(tmp_path):
+    dump = ("import django, json; django.setup(); from django.conf import settings; "
+            "print(json.dumps({k: settings.DATABASES[k].get('HOST') for k in settings.DATABASES} "
+            "| {'mirror': settings.DATABASES.get('replica', {}).get('TEST', {}).get('MIRROR')}))")
+    without = run(["-c", dump], production_env(tmp_path))
+    assert without.returncode == 0, without.stderr
+    assert "replica" not in json.loads(without.stdout)
+    env = production_env(tmp_path, DATABASE_URL="postgres://tend@primary.internal:5432/tend",
+                         TEND_REPLICA_DATABASE_URL="postgres://tend@replica.internal:5432/tend")
+    found = run(["-c", dump], env)
+    assert found.returncode == 0, found.stderr
+    assert json.loads(found.stdout) == {"default": "primary.internal", "replica": "replica.internal",
+                                        "mirror": "default"}
+
+
 def test_django_password_validators_are_on(production):
     assert production["validators"] == ["UserAttributeSimilarityValidator", "MinimumLengthValidator",
                                         "CommonPasswordValidator", "NumericPasswordValidator"]

@@ -20,6 +20,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from tracker import clock
+from tracker.db import replica_reads
 from tracker.errors import Conflict, field_error
 from tracker.models import CourseStatus, Report, ReportKind, ReportStatus, TreatmentCourse, User
 from tracker.reports import data as report_data
@@ -111,7 +112,8 @@ def report_render(*, report_id: uuid.UUID | str, paper: str | None = None) -> Re
         return None
     report = Report.objects.select_related("course__patient", "requested_by").get(pk=report_id)
     course = report.course
-    gathered = report_data.gather(course, report.period_start, report.period_end)
+    with replica_reads():  # a report's weeks are settled: a replica's second of lag is harmless
+        gathered = report_data.gather(course, report.period_start, report.period_end)
     summary = report_data.summary(gathered)
     whom = (report.requested_by.display_name or report.requested_by.username
             if report.requested_by else "")
