@@ -249,3 +249,20 @@ def test_runs_without_django_or_site_packages(tmp_path: Path) -> None:
     done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=30)
     assert done.returncode == 0, done.stderr
     assert "12-week report" in out.read_text()
+
+
+def test_p99_is_judged_without_queueing_when_that_pass_ran(results: ModuleType, tmp_path: Path) -> None:
+    data = http_json()
+    queue = data["scales"][0]["http"]["review_queue"]
+    queue["p99_ms"] = 160.0  # 8 connections on 2 workers: the queue
+    queue["unqueued"] = {"connections": 2, "requests": 400, "seconds": 5.0, "req_per_s": 80.0,
+                         "p50_ms": 20.0, "p90_ms": 25.0, "p99_ms": 31.0, "max_ms": 40.0, "errors": {}}
+    data["scales"][1]["http"]["review_queue"]["unqueued"] = {**queue["unqueued"], "p99_ms": 62.6}
+    out = tmp_path / "RESULTS.md"
+    assert results.main(["--http", str(write(tmp_path, "http", data)), "--photos", str(tmp_path / "none"),
+                         "--reports", str(tmp_path / "none"), "--output", str(out)]) == 0
+    text = out.read_text()
+    small = goal_line(text, "GET /api/v1/review-queue/ at 500 patients: p99")
+    assert "(2 connections, one per worker; 160 ms at 8)" in small and "| 31 ms | holds" in small
+    large = goal_line(text, "GET /api/v1/review-queue/ at 5,000 patients: p99")
+    assert "| 63 ms | **misses by 13 ms (25 %)**" in large
