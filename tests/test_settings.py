@@ -170,6 +170,14 @@ def test_a_replica_url_adds_a_read_replica_that_tests_mirror(tmp_path):
                                         "mirror": "default"}
 
 
+def test_the_wsgi_application_loads_its_views_and_freezes_them_out_of_the_collector(tmp_path):
+    check = ("import gc, sys; import config.wsgi; "
+             "print(gc.get_freeze_count() > 50_000, 'api.views.records' in sys.modules)")
+    result = run(["-c", check], production_env(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True"]
+
+
 def test_django_password_validators_are_on(production):
     assert production["validators"] == ["UserAttributeSimilarityValidator", "MinimumLengthValidator",
                                         "CommonPasswordValidator", "NumericPasswordValidator"]
