@@ -42,7 +42,7 @@ test: install-dev
 	DJANGO_DEBUG=1 TEND_DATA_DIR=$$(mktemp -d) $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest -n 2
 
-# The benchmarks (bench/README.md): PostgreSQL on 127.0.0.1:5432, Redis if there; about 20 minutes.
+# The benchmarks (bench/README.md): PostgreSQL on 127.0.0.1:5432, Redis if there; about 10 minutes on 2 cores.
 # Their JSON goes to bench/results/ (not in git), the summary to bench/RESULTS.md.
 # Extra arguments per script: make bench BENCH_HTTP_ARGS="--seconds 5" BENCH_REPORTS_ARGS="--renders 5"
 bench: $(BIN)/.bench
