@@ -21,7 +21,8 @@ def insert_unless_taken(obj: Model) -> bool:
     id neither raises nor breaks the enclosing transaction, so no savepoint is needed to recover
     from it, and a concurrent insert of the same id waits for the other transaction, then yields.
     Only the model's own primary key may be unique: another unique constraint would be ignored
-    the same way, so the caller must have no other.
+    the same way, so the caller must have no other. On SQLite, OR IGNORE also skips a row that
+    breaks NOT NULL or CHECK: validate the row before, as the services do.
     """
     model = type(obj)
     using = router.db_for_write(model, instance=obj)
