@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.http import FileResponse, Http404, HttpRequest
-from rest_framework import exceptions, viewsets
+from rest_framework import exceptions, serializers, viewsets
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -62,6 +62,15 @@ class AuditedMixin:
     audit_object_type: ClassVar[str] = ""
     audit: AuditTrail
     request: Request
+
+    def validated(self, serializer_class: type[serializers.Serializer], data: Any = None,
+                  **kwargs: Any) -> dict[str, Any]:
+        """The request body (or `data`) checked by an input serializer: its values, or a 400
+        problem naming each bad field."""
+        serializer = serializer_class(data=self.request.data if data is None else data,
+                                      context={"request": self.request, "view": self}, **kwargs)
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         self.audit = AuditTrail()

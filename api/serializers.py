@@ -141,14 +141,14 @@ class UserSerializer(ModelSerializer):
 
     def get_language(self, user: User) -> str | None:
         """The patient's language, which the app speaks by default."""
-        profile = getattr(user, "patient_profile", None) if user.role == Role.PATIENT else None
+        profile = access.patient_profile(user)
         return profile.language if profile else None
 
     def get_role(self, user: User) -> str:
         return access.role_of(user)
 
     def get_patient_id(self, user: User) -> str | None:
-        profile = getattr(user, "patient_profile", None) if user.role == Role.PATIENT else None
+        profile = access.patient_profile(user)
         return str(profile.pk) if profile else None
 
 
@@ -293,6 +293,7 @@ class PeriodSerializer(InputSerializer):
     # Pagination and format keys a client may add to any GET.
     page = serializers.CharField(required=False)
     page_size = serializers.CharField(required=False)
+    format = serializers.CharField(required=False)
 
 
 class AdherenceDaySerializer(serializers.Serializer):
@@ -478,11 +479,10 @@ class PhotoSerializer(RecordSerializer):
         return ReviewSerializer(reviews[0]).data if reviews else None
 
     def get_failure_reason(self, photo: Photo) -> str:
-        """Why processing failed is for staff; a patient is asked to send the photo again."""
         request = self.context.get("request")
-        if request is not None and access.role_of(request.user) == Role.PATIENT:
-            return "" if photo.status != PhotoStatus.FAILED else "Please take the photo again."
-        return photo.failure_reason
+        return access.failure_reason_for(
+            request.user if request else None, photo.failure_reason,
+            failed=photo.status == PhotoStatus.FAILED, patient_message="Please take the photo again.")
 
 
 class PhotoUploadSerializer(InputSerializer):
@@ -508,6 +508,14 @@ class AlertSerializer(ModelSerializer):
 
 class ReportSerializer(ModelSerializer):
     pdf_url = serializers.SerializerMethodField()
+    failure_reason = serializers.SerializerMethodField()
+
+    def get_failure_reason(self, report: Report) -> str:
+        request = self.context.get("request")
+        return access.failure_reason_for(
+            request.user if request else None, report.failure_reason,
+            failed=report.status == ReportStatus.FAILED,
+            patient_message="This report could not be made. Your care team can ask for it again.")
 
     class Meta:
         model = Report

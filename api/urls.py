@@ -11,7 +11,6 @@ router.register("applications", records.ApplicationViewSet, basename="applicatio
 router.register("symptoms", records.SymptomViewSet, basename="symptom")
 router.register("debridements", records.DebridementViewSet, basename="debridement")
 router.register("photos", photos.PhotoViewSet, basename="photo")
-router.register("review-queue", photos.ReviewQueueViewSet, basename="review-queue")
 router.register("alerts", alerts.AlertViewSet, basename="alert")
 router.register("reports", reports.ReportViewSet, basename="report")
 router.register("audit-events", audit.AuditEventViewSet, basename="audit-event")
@@ -23,5 +22,7 @@ urlpatterns = [
     path("auth/session/", auth.SessionView.as_view(), name="auth-session"),
     path("auth/activate/", auth.ActivateView.as_view(), name="auth-activate"),
     path("me/", auth.MeView.as_view(), name="me"),
+    # A list only: a photo in the queue is read at photos/{id}/.
+    path("review-queue/", photos.ReviewQueueViewSet.as_view({"get": "list"}), name="review-queue-list"),
     path("", include(router.urls)),
 ]

@@ -16,13 +16,14 @@ from typing import TypeVar
 from django.db.models import Model, QuerySet
 
 from tracker.errors import PermissionDenied
-from tracker.models import CareTeamMembership, Patient, Role, TreatmentCourse, User
+from tracker.models import STAFF_ROLES, CareTeamMembership, Patient, Role, TreatmentCourse, User
 
 M = TypeVar("M", bound=Model)
 
 
 class Action(StrEnum):
     STAFF_CREATE = "staff.create"
+    STAFF_READ = "staff.read"
     STAFF_MANAGE = "staff.manage"
     PATIENT_CREATE = "patient.create"
     PATIENT_ISSUE_ACTIVATION = "patient.issue_activation"
@@ -45,6 +46,7 @@ _P, _N, _D, _A = Role.PATIENT, Role.NURSE, Role.PHYSICIAN, Role.ADMIN
 # For each action, the roles that may take it on what they can see.
 _ALLOWED: dict[Action, frozenset[str]] = {
     Action.STAFF_CREATE: frozenset({_A}),
+    Action.STAFF_READ: frozenset({_A, _N, _D}),
     Action.STAFF_MANAGE: frozenset({_A}),
     Action.PATIENT_CREATE: frozenset({_N, _D}),
     Action.PATIENT_ISSUE_ACTIVATION: frozenset({_N, _D}),
@@ -65,6 +67,19 @@ _ALLOWED: dict[Action, frozenset[str]] = {
 
 def role_of(user: User) -> str:
     return Role.ADMIN if user.is_superuser else user.role
+
+
+def patient_profile(user: User) -> Patient | None:
+    """The patient a user is, if she is one."""
+    return getattr(user, "patient_profile", None) if role_of(user) == Role.PATIENT else None
+
+
+def failure_reason_for(user: User | None, reason: str, *, failed: bool, patient_message: str) -> str:
+    """Why a photo or a report failed is for staff (a worker's error, a limit); a patient gets
+    what to do about it, and only when it did fail."""
+    if user is not None and role_of(user) == Role.PATIENT:
+        return patient_message if failed else ""
+    return reason
 
 
 def can(user: User, action: Action) -> bool:
@@ -116,6 +131,13 @@ def scope_to_course(user: User, queryset: QuerySet[M], course_id: uuid.UUID) -> 
     """
     courses = scope_to_patients(user, TreatmentCourse.objects.filter(pk=course_id))
     return queryset.filter(course_id=course_id, course__in=courses.values("pk"))
+
+
+def staff_scope(user: User, queryset: QuerySet[User]) -> QuerySet[User]:
+    """The staff directory: nurses and physicians, the active ones only unless the user manages
+    accounts."""
+    staff = queryset.filter(role__in=STAFF_ROLES)
+    return staff if can(user, Action.STAFF_MANAGE) else staff.filter(is_active=True)
 
 
 def audit_scope(user: User, queryset: QuerySet[M]) -> QuerySet[M]:

@@ -7,6 +7,7 @@ by that day, and the (course, local_date) indexes keep those queries fast at mil
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -48,10 +49,6 @@ class User(AbstractUser):
                 condition=Q(role__in=[r.value for r in Role]), name="user_role_valid"
             ),
         ]
-
-    @property
-    def is_care_staff(self) -> bool:
-        return self.role in STAFF_ROLES
 
     def __str__(self) -> str:
         return self.username
@@ -164,6 +161,11 @@ class TreatmentCourse(models.Model):
                 name="course_end_after_start",
             ),
         ]
+
+    def last_day(self, today: dt.date) -> dt.date:
+        """The course's last day so far, in the patient's days: today, or its end if that came
+        first."""
+        return min(today, self.end_date) if self.end_date else today
 
 
 class CoursePause(models.Model):

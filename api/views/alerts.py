@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-from django.db.models import QuerySet
-from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.base import TendViewSet
+from api.filters import course_filters
 from api.serializers import AlertSerializer
 from tracker import access
 from tracker.access import Action
@@ -15,27 +14,14 @@ from tracker.models import Alert, AlertStatus
 from tracker.services.alerts import alert_acknowledge
 
 
-class AlertFilter(filters.FilterSet):
-    status = filters.ChoiceFilter(choices=AlertStatus.choices)
-    course = filters.UUIDFilter(field_name="course_id")
-    patient = filters.UUIDFilter(field_name="patient_id")
-
-    class Meta:
-        model = Alert
-        fields = ["status", "course", "patient"]
-
-
 class AlertViewSet(TendViewSet):
     """Alerts on the user's patients, for the care team (staff only)."""
 
     model = Alert
     serializer_class = AlertSerializer
-    filterset_class = AlertFilter
+    filterset_class = course_filters(Alert, AlertStatus)
     audit_object_type = "alert"
     http_method_names = ["get", "post", "head", "options"]
-
-    def base_queryset(self) -> QuerySet[Alert]:
-        return Alert.objects.all()
 
     def initial(self, request: Request, *args: object, **kwargs: object) -> None:
         super().initial(request, *args, **kwargs)

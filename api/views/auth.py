@@ -23,6 +23,7 @@ from api.serializers import (
     TokenSerializer,
     UserSerializer,
 )
+from tracker import access
 from tracker.models import ApiToken, User
 from tracker.services import auth as auth_service
 from tracker.services.people import patient_activate
@@ -39,12 +40,10 @@ class _PublicView(AuditedAPIView):
         return 'Bearer realm="api"'
 
     def _verify(self, request: Request) -> User:
-        data = LoginSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        credentials = self.validated(LoginSerializer)
         self.audit.action = "login"
-        user = auth_service.login_verify(username=data.validated_data["username"],
-                                         password=data.validated_data["password"],
-                                         ip=client_ip(request))
+        user = auth_service.login_verify(username=credentials["username"],
+                                         password=credentials["password"], ip=client_ip(request))
         if user is None:
             raise exceptions.AuthenticationFailed(_BAD_CREDENTIALS)
         self.audit.actor = user
@@ -111,10 +110,9 @@ class CsrfView(APIView):
 class ActivateView(_PublicView):
     @extend_schema(request=ActivateSerializer, responses={201: UserSerializer})
     def post(self, request: Request) -> Response:
-        data = ActivateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        values = self.validated(ActivateSerializer)
         self.audit.action = "activate"
-        user = patient_activate(ip=client_ip(request), **data.validated_data)
+        user = patient_activate(ip=client_ip(request), **values)
         self.audit.actor = user
         self.audit.touch("user", user.pk, user.patient_profile.pk)
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
@@ -125,6 +123,6 @@ class MeView(AuditedAPIView):
 
     @extend_schema(responses={200: UserSerializer})
     def get(self, request: Request) -> Response:
-        profile = getattr(request.user, "patient_profile", None)
+        profile = access.patient_profile(request.user)  # type: ignore[arg-type]
         self.audit.touch("user", request.user.pk, profile.pk if profile else None)
         return Response(UserSerializer(request.user).data)

@@ -52,9 +52,7 @@ class CourseViewSet(TendViewSet):
     @extend_schema(request=CourseCreateSerializer, responses={201: CourseSerializer})
     def create(self, request: Request) -> Response:
         access.require(request.user, Action.COURSE_PRESCRIBE)  # type: ignore[arg-type]
-        data = CourseCreateSerializer(data=request.data, context=self.get_serializer_context())
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
+        values = self.validated(CourseCreateSerializer)
         patient, course_id = values.pop("patient"), values.pop("id", None)
         self.audit.touch("course", course_id or "", patient.pk)
         course, created = courses.course_create(patient=patient, prescribed_by=request.user,  # type: ignore[arg-type]
@@ -68,10 +66,8 @@ class CourseViewSet(TendViewSet):
     def partial_update(self, request: Request, pk: str) -> Response:
         course = self.get_object()
         access.require(request.user, Action.COURSE_CHANGE)  # type: ignore[arg-type]
-        data = CourseUpdateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
         course = courses.course_update(course=course, changed_by=request.user,  # type: ignore[arg-type]
-                                       changes=dict(data.validated_data))
+                                       changes=self.validated(CourseUpdateSerializer))
         return Response(CourseSerializer(course).data)
 
     @extend_schema(parameters=[OpenApiParameter("start", str), OpenApiParameter("end", str)],
@@ -79,10 +75,8 @@ class CourseViewSet(TendViewSet):
     @action(detail=True, methods=["get"])
     def adherence(self, request: Request, pk: str) -> Response:
         course = self.get_object()
-        period = PeriodSerializer(data=request.query_params.dict())
-        period.is_valid(raise_exception=True)
-        result = course_adherence(course=course, start=period.validated_data.get("start"),
-                                  end=period.validated_data.get("end"))
+        period = self.validated(PeriodSerializer, request.query_params.dict())
+        result = course_adherence(course=course, start=period.get("start"), end=period.get("end"))
         return Response(AdherenceSerializer(result).data)
 
     @extend_schema(responses={200: TimelineEntrySerializer(many=True)})
@@ -104,9 +98,7 @@ class CourseViewSet(TendViewSet):
         self.audit.action = "report_request"
         course = self.get_object()
         access.require(request.user, Action.REPORT_REQUEST)  # type: ignore[arg-type]
-        data = ReportRequestSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
+        values = self.validated(ReportRequestSerializer)
         report, created = reports.report_request(
             course=course, requested_by=request.user, report_id=values.get("id"),  # type: ignore[arg-type]
             period_start=values.get("period_start"), period_end=values.get("period_end"),

@@ -24,7 +24,7 @@ from api.serializers import (
 )
 from tracker import access
 from tracker.access import Action
-from tracker.models import STAFF_ROLES, Patient, User
+from tracker.models import Patient, User
 from tracker.selectors.overview import patients_overview
 from tracker.services import people
 
@@ -37,25 +37,20 @@ class StaffViewSet(AuditedMixin, mixins.ListModelMixin, viewsets.GenericViewSet)
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[User]:
-        staff = User.objects.filter(role__in=STAFF_ROLES).order_by("username")
+        users = User.objects.order_by("username")
         if getattr(self, "swagger_fake_view", False):
-            return staff.none()
-        if access.can(self.request.user, Action.STAFF_MANAGE):  # type: ignore[arg-type]
-            return staff
-        return staff.filter(is_active=True)
+            return users.none()
+        return access.staff_scope(self.request.user, users)  # type: ignore[arg-type]
 
     def list(self, request: Request, *args: object, **kwargs: object) -> Response:
         self.audit.action = "list"
-        if access.role_of(request.user) not in STAFF_ROLES:  # type: ignore[arg-type]
-            access.require(request.user, Action.STAFF_MANAGE)  # type: ignore[arg-type]
+        access.require(request.user, Action.STAFF_READ)  # type: ignore[arg-type]
         return super().list(request, *args, **kwargs)
 
     @extend_schema(request=StaffCreateSerializer, responses={201: StaffSerializer})
     def create(self, request: Request) -> Response:
         access.require(request.user, Action.STAFF_CREATE)  # type: ignore[arg-type]
-        data = StaffCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        user = people.staff_create(**data.validated_data)
+        user = people.staff_create(**self.validated(StaffCreateSerializer))
         self.audit.touch("user", user.pk)
         return Response(StaffSerializer(user).data, status=status.HTTP_201_CREATED)
 
@@ -64,9 +59,7 @@ class StaffViewSet(AuditedMixin, mixins.ListModelMixin, viewsets.GenericViewSet)
         user = self.get_object()
         self.audit.touch("user", user.pk)
         access.require(request.user, Action.STAFF_MANAGE)  # type: ignore[arg-type]
-        data = StaffUpdateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        user = people.staff_update(user=user, **data.validated_data)
+        user = people.staff_update(user=user, **self.validated(StaffUpdateSerializer))
         return Response(StaffSerializer(user).data)
 
 
@@ -87,9 +80,7 @@ class PatientViewSet(TendViewSet):
     @extend_schema(request=PatientInputSerializer, responses={201: PatientCreatedSerializer})
     def create(self, request: Request) -> Response:
         access.require(request.user, Action.PATIENT_CREATE)  # type: ignore[arg-type]
-        data = PatientInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
+        values = self.validated(PatientInputSerializer)
         patient, code = people.patient_create(
             created_by=request.user, timezone_name=values.pop("timezone"), **values  # type: ignore[arg-type]
         )
@@ -102,9 +93,8 @@ class PatientViewSet(TendViewSet):
     def partial_update(self, request: Request, pk: str) -> Response:
         patient = self.get_object()
         access.require(request.user, Action.PATIENT_CREATE)  # type: ignore[arg-type]
-        data = PatientInputSerializer(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        people.patient_update(patient=patient, changes=dict(data.validated_data))
+        people.patient_update(patient=patient,
+                              changes=self.validated(PatientInputSerializer, partial=True))
         return Response(PatientSerializer(self.base_queryset().get(pk=patient.pk)).data)
 
     @extend_schema(request=CareTeamAddSerializer, responses={201: CareTeamMemberSerializer})
@@ -113,9 +103,8 @@ class PatientViewSet(TendViewSet):
         self.audit.action = "care_team_add"
         patient = self.get_object()
         access.require(request.user, Action.CARE_TEAM_ADD)  # type: ignore[arg-type]
-        data = CareTeamAddSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        membership = people.care_team_add(patient=patient, staff_id=data.validated_data["staff_id"],
+        membership = people.care_team_add(patient=patient,
+                                          staff_id=self.validated(CareTeamAddSerializer)["staff_id"],
                                           added_by=request.user)  # type: ignore[arg-type]
         return Response(CareTeamMemberSerializer(membership.staff).data,
                         status=status.HTTP_201_CREATED)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 from django.http import FileResponse
 from django_filters import rest_framework as filters
@@ -15,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.base import TendViewSet, private_file
+from api.filters import course_filters
 from api.parsers import JSONParser
 from api.serializers import (
     PhotoSerializer,
@@ -24,20 +24,11 @@ from api.serializers import (
     ReviewSerializer,
 )
 from api.views.records import RecordViewSet
-from tracker import access, imaging
+from tracker import access
 from tracker.access import Action
 from tracker.models import Photo, PhotoStatus, Review
+from tracker.selectors.reviews import review_queue
 from tracker.services import photos, records, reviews
-
-
-class PhotoFilter(filters.FilterSet):
-    course = filters.UUIDFilter(field_name="course_id")
-    patient = filters.UUIDFilter(field_name="patient_id")
-    status = filters.ChoiceFilter(choices=PhotoStatus.choices)
-
-    class Meta:
-        model = Photo
-        fields = ["course", "patient", "status"]
 
 
 def _with_reviews(queryset: QuerySet[Photo]) -> QuerySet[Photo]:
@@ -52,7 +43,7 @@ class PhotoViewSet(RecordViewSet):
     model = Photo
     serializer_class = PhotoSerializer
     input_serializer_class = PhotoUploadSerializer
-    filterset_class = PhotoFilter
+    filterset_class = course_filters(Photo, PhotoStatus)
     filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
     ordering_fields = ["taken_at", "created_at"]
     ordering = ["-taken_at"]
@@ -69,11 +60,9 @@ class PhotoViewSet(RecordViewSet):
                    responses={202: PhotoSerializer, 200: PhotoSerializer})
     def create(self, request: Request) -> Response:
         access.require(request.user, Action.PHOTO_WRITE)  # type: ignore[arg-type]
-        values = dict(self._input(data=request.data).validated_data)
+        values = self.validated(self.input_serializer_class)
         course, upload = values.pop("course"), values.pop("image")
         self.audit.touch("photo", values.get("id") or "", course.patient_id)
-        if upload.size > settings.TEND_MAX_UPLOAD_BYTES:
-            raise imaging.ImageRejected("The file is larger than the upload limit.", status=413)
         photo, created = photos.photo_upload(
             course=course, uploaded_by=request.user, data=upload.read(),  # type: ignore[arg-type]
             taken_at=values["taken_at"], note=values.get("note", ""), photo_id=values.get("id"),
@@ -88,9 +77,7 @@ class PhotoViewSet(RecordViewSet):
     def partial_update(self, request: Request, pk: str) -> Response:
         photo = self.get_object()
         access.require(request.user, Action.PHOTO_WRITE)  # type: ignore[arg-type]
-        data = PhotoUpdateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        changes = dict(data.validated_data)
+        changes = self.validated(PhotoUpdateSerializer)
         if "note" in changes:
             changes["notes"] = changes.pop("note")
         records.record_update(kind=self.kind, record=photo, changed_by=request.user,  # type: ignore[arg-type]
@@ -127,9 +114,7 @@ class PhotoViewSet(RecordViewSet):
             assert page is not None
             return self.get_paginated_response(ReviewSerializer(page, many=True).data)
         access.require(request.user, Action.REVIEW_WRITE)  # type: ignore[arg-type]
-        data = ReviewInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
+        values = self.validated(ReviewInputSerializer)
         review, created = reviews.review_create(photo=photo, reviewer=request.user,  # type: ignore[arg-type]
                                                 review_id=values.pop("id", None), data=values)
         return Response(ReviewSerializer(review).data,
@@ -152,14 +137,12 @@ class ReviewQueueViewSet(TendViewSet):
 
     model = Photo
     serializer_class = PhotoSerializer
+    filterset_class = course_filters(Photo)
     audit_object_type = "photo"
     http_method_names = ["get", "head", "options"]
 
     def base_queryset(self) -> QuerySet[Photo]:
-        return _with_reviews(
-            Photo.objects.filter(status=PhotoStatus.READY, entered_in_error_at__isnull=True,
-                                 reviewed_at__isnull=True).order_by("taken_at", "created_at")
-        )
+        return _with_reviews(review_queue())
 
     def list(self, request: Request, *args: object, **kwargs: object) -> Response:
         access.require(request.user, Action.REVIEW_WRITE)  # type: ignore[arg-type]

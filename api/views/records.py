@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from django.db.models import QuerySet
-from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
@@ -13,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.base import TendViewSet
+from api.filters import course_filters
 from api.serializers import (
     ApplicationInputSerializer,
     ApplicationSerializer,
@@ -30,15 +29,6 @@ from tracker.services import records
 from tracker.services.records import RecordKind
 
 
-def _filter_for(model: type) -> type[filters.FilterSet]:
-    meta = type("Meta", (), {"model": model, "fields": ["course", "patient"]})
-    return type(f"{model.__name__}Filter", (filters.FilterSet,), {
-        "Meta": meta,
-        "course": filters.UUIDFilter(field_name="course_id"),
-        "patient": filters.UUIDFilter(field_name="patient_id"),
-    })
-
-
 class RecordViewSet(TendViewSet):
     kind: ClassVar[RecordKind]
     write_action: ClassVar[Action]
@@ -47,17 +37,9 @@ class RecordViewSet(TendViewSet):
     http_method_names = ["get", "post", "patch", "head", "options"]
     lists_by_course = True
 
-    def base_queryset(self) -> QuerySet[Any]:
-        return self.kind.model.objects.all()
-
-    def _input(self, **kwargs: Any) -> serializers.Serializer:
-        data = self.input_serializer_class(context=self.get_serializer_context(), **kwargs)
-        data.is_valid(raise_exception=True)
-        return data
-
     def create(self, request: Request) -> Response:
         access.require(request.user, self.write_action)  # type: ignore[arg-type]
-        values = dict(self._input(data=request.data).validated_data)
+        values = self.validated(self.input_serializer_class)
         course, record_id = values.pop("course"), values.pop("id", None)
         self.audit.touch(self.audit_object_type, record_id or "", course.patient_id)
         record, created = records.record_create(
@@ -72,7 +54,7 @@ class RecordViewSet(TendViewSet):
     def partial_update(self, request: Request, pk: str) -> Response:
         record = self.get_object()
         access.require(request.user, self.write_action)  # type: ignore[arg-type]
-        changes = dict(self._input(data=request.data, partial_update=True).validated_data)
+        changes = self.validated(self.input_serializer_class, partial_update=True)
         record = records.record_update(kind=self.kind, record=record, changed_by=request.user,  # type: ignore[arg-type]
                                        changes=changes)
         return Response(self.get_serializer(record).data)
@@ -83,10 +65,8 @@ class RecordViewSet(TendViewSet):
         self.audit.action = "entered_in_error"
         record = self.get_object()
         access.require(request.user, self.write_action)  # type: ignore[arg-type]
-        data = VoidSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
         record = records.record_void(kind=self.kind, record=record, voided_by=request.user,  # type: ignore[arg-type]
-                                     reason=data.validated_data["reason"])
+                                     reason=self.validated(VoidSerializer)["reason"])
         return Response(self.get_serializer(record).data)
 
     @extend_schema(responses={200: RecordVersionSerializer(many=True)})
@@ -102,7 +82,7 @@ class ApplicationViewSet(RecordViewSet):
     model = Application
     serializer_class = ApplicationSerializer
     input_serializer_class = ApplicationInputSerializer
-    filterset_class = _filter_for(Application)
+    filterset_class = course_filters(Application)
     audit_object_type = "application"
 
 
@@ -112,7 +92,7 @@ class SymptomViewSet(RecordViewSet):
     model = SymptomEntry
     serializer_class = SymptomSerializer
     input_serializer_class = SymptomInputSerializer
-    filterset_class = _filter_for(SymptomEntry)
+    filterset_class = course_filters(SymptomEntry)
     audit_object_type = "symptom"
 
 
@@ -122,5 +102,5 @@ class DebridementViewSet(RecordViewSet):
     model = Debridement
     serializer_class = DebridementSerializer
     input_serializer_class = DebridementInputSerializer
-    filterset_class = _filter_for(Debridement)
+    filterset_class = course_filters(Debridement)
     audit_object_type = "debridement"

@@ -155,3 +155,21 @@ def test_another_nurse_sees_no_alerts_of_patients_not_in_her_care(
     response = open_alerts(api(cast.other_nurse))
     assert response.status_code == 200 and response.json()["count"] == 0
     assert len(review_kinds(open_alerts(api(cast.physician)))) == 2
+
+
+@pytest.mark.parametrize("alert_id", ["5b1b1e3e-8f0c-4f3b-9a8e-2f6f4b7c9d10", "not-an-id"])
+def test_acknowledging_an_alert_that_does_not_exist_is_not_found(
+        cast: Any, api: Any, reviewed: Any, alert_id: str) -> None:
+    response = api(cast.nurse).post(f"/api/v1/alerts/{alert_id}/acknowledge/")
+    assert response.status_code == 404 and response["Content-Type"] == PROBLEM
+    assert not Alert.objects.exclude(status=AlertStatus.OPEN).exists()
+
+
+@pytest.mark.parametrize(("query", "field"), [({"status": "bogus"}, "status"),
+                                              ({"course": "x"}, "course"),
+                                              ({"patient": "x"}, "patient")])
+def test_a_bad_filter_on_the_alerts_is_refused_naming_it(
+        cast: Any, api: Any, query: dict[str, str], field: str) -> None:
+    response = api(cast.nurse).get("/api/v1/alerts/", query)
+    assert response.status_code == 400 and response["Content-Type"] == PROBLEM
+    assert field in response.json()["errors"]

@@ -45,10 +45,11 @@ def an_hour_ago() -> str:
     return (timezone.now() - dt.timedelta(hours=1)).isoformat()
 
 
-def post_photo(client: Any, data: bytes | None, *, course: TreatmentCourse | str,
+def post_photo(client: Any, data: bytes | None, *, course: TreatmentCourse | str | None,
                name: str = "wound.jpg", content_type: str = "image/jpeg", **fields: Any) -> Any:
-    payload: dict[str, Any] = {"course": str(getattr(course, "pk", course)),
+    payload: dict[str, Any] = {"course": None if course is None else str(getattr(course, "pk", course)),
                                "taken_at": an_hour_ago(), **fields}
+    payload = {key: value for key, value in payload.items() if value is not None}  # None: left out
     if data is not None:
         payload["image"] = SimpleUploadedFile(name, data, content_type=content_type)
     return client.post("/api/v1/photos/", payload, format="multipart")
@@ -164,6 +165,13 @@ def _bad(kind: str) -> tuple[bytes | None, dict[str, Any]]:
         "future-taken-at": (valid, {"taken_at": (timezone.now() + dt.timedelta(hours=1)).isoformat()}),
         "unreadable-taken-at": (valid, {"taken_at": "yesterday evening"}),
         "unknown-field": (valid, {"patient": "someone"}),
+        "missing-course": (valid, {"course": None}),
+        "malformed-course": (valid, {"course": "x"}),
+        "unknown-course": (valid, {"course": "5b1b1e3e-8f0c-4f3b-9a8e-2f6f4b7c9d10"}),
+        "missing-taken-at": (valid, {"taken_at": None}),
+        "taken-at-without-offset": (valid, {"taken_at": "2026-11-29T10:00:00"}),
+        "malformed-id": (valid, {"id": "x"}),
+        "note-too-long": (valid, {"note": "a" * 2001}),
     }[kind]
 
 
@@ -179,13 +187,21 @@ def _bad(kind: str) -> tuple[bytes | None, dict[str, Any]]:
     ("future-taken-at", 400, "taken_at"),
     ("unreadable-taken-at", 400, "taken_at"),
     ("unknown-field", 400, "patient"),
+    ("missing-course", 400, "course"),
+    ("malformed-course", 400, "course"),
+    ("unknown-course", 400, "course"),
+    ("missing-taken-at", 400, "taken_at"),
+    ("taken-at-without-offset", 400, "taken_at"),
+    ("malformed-id", 400, "id"),
+    ("note-too-long", 400, "note"),
 ])
 def test_it_refuses_bad_input_and_stores_nothing(
         cast: Any, api: Any, storage_root: Path, django_capture_on_commit_callbacks: Any,
         kind: str, status: int, field: str) -> None:
     data, fields = _bad(kind)
+    fields.setdefault("course", cast.course)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        response = post_photo(api(cast.patient_user), data, course=cast.course, **fields)
+        response = post_photo(api(cast.patient_user), data, **fields)
     assert response.status_code == status, response.content
     assert response["Content-Type"] == PROBLEM
     body = response.json()

@@ -197,6 +197,26 @@ def test_a_course_longer_than_two_years_cannot_be_reported_whole(
     assert Report.objects.count() == 1 and len(sent) == 1
 
 
+def test_a_course_that_has_not_started_has_nothing_to_report_yet(
+        cast: Any, request_report: Any, sent: list[list[str]]) -> None:
+    starts = today(cast.course) + dt.timedelta(days=3)
+    TreatmentCourse.objects.filter(pk=cast.course.pk).update(start_date=starts)
+    cast.course.refresh_from_db()
+    body = assert_problem(request_report(cast.physician, cast.course), 400)
+    assert list(body["errors"]) == ["course"] and str(starts) in body["errors"]["course"][0]
+    assert Report.objects.count() == 0 and sent == []
+
+
+@pytest.mark.parametrize(("extra", "field"), [({"id": "x"}, "id"), ({"kind": "weekly"}, "kind"),
+                                              ({"period_start": 20260101}, "period_start")])
+def test_a_request_with_a_bad_or_unknown_key_is_refused_naming_it(
+        cast: Any, request_report: Any, sent: list[list[str]], extra: dict[str, Any],
+        field: str) -> None:
+    body = assert_problem(request_report(cast.physician, cast.course, **extra), 400)
+    assert field in body["errors"]
+    assert Report.objects.count() == 0 and sent == []
+
+
 def test_a_period_of_a_completed_course_ends_on_its_last_day(
         cast: Any, request_report: Any, sent: list[list[str]]) -> None:
     last = cast.course.start_date + dt.timedelta(days=10)
@@ -240,6 +260,21 @@ def test_a_failed_report_says_why(cast: Any, api: Any) -> None:
     assert (body["status"], body["failure_reason"], body["pdf_url"]) == (
         "failed", "Rendering failed after 4 attempts (OSError).", None)
     assert_problem(api(cast.nurse).get(f"/api/v1/reports/{report.pk}/pdf/"), 409)
+
+
+def test_a_patient_is_told_what_to_do_about_a_failed_report_not_the_workers_error(
+        cast: Any, api: Any) -> None:
+    queued, _ = reports.report_request(course=cast.course, requested_by=cast.nurse,
+                                       period_start=cast.course.start_date,
+                                       period_end=cast.course.start_date + dt.timedelta(days=6))
+    failed, _ = reports.report_request(course=cast.course, requested_by=cast.nurse)
+    reports.report_fail(report_id=failed.pk, reason="Rendering failed after 4 attempts (OSError).")
+    mine = {r["id"]: r for r in api(cast.patient_user).get("/api/v1/reports/").json()["results"]}
+    assert mine[str(failed.pk)]["failure_reason"] == (
+        "This report could not be made. Your care team can ask for it again.")
+    assert mine[str(queued.pk)]["failure_reason"] == ""
+    staff = api(cast.physician).get(f"/api/v1/reports/{failed.pk}/").json()
+    assert staff["failure_reason"] == "Rendering failed after 4 attempts (OSError)."
 
 
 def test_the_pdf_of_a_queued_report_is_a_conflict(cast: Any, api: Any) -> None:

@@ -436,6 +436,8 @@ def test_the_adherence_endpoint_answers_the_contracts_shape(cast, api, new_cours
     ({"end": "yesterday"}, "end"),
     ({"start": "2026-06-10", "end": "2026-06-01"}, "end"),
     ({"start": "2023-01-01", "end": "2026-06-01"}, "end"),
+    ({"start": "1900-01-01"}, "start"),  # the end is a default: the bound sent is named
+    ({"days": "7"}, "days"),  # not a parameter of this endpoint
 ])
 def test_the_adherence_endpoint_refuses_a_bad_period_naming_the_field(cast, api, query, field):
     response = api(cast.patient_user).get(f"/api/v1/courses/{cast.course.pk}/adherence/", query)
@@ -445,3 +447,10 @@ def test_the_adherence_endpoint_refuses_a_bad_period_naming_the_field(cast, api,
     body = response.json()
     assert body["status"] == 400
     assert field in body["errors"]
+
+
+def test_the_adherence_endpoint_takes_the_keys_every_get_may_carry(cast, api):
+    response = api(cast.patient_user).get(f"/api/v1/courses/{cast.course.pk}/adherence/",
+                                          {"format": "json", "page": "1"})
+    assert response.status_code == 200, response.content
+    assert response.json()["start"] == str(cast.course.start_date)

@@ -177,6 +177,27 @@ def test_a_review_requires_its_measurements(cast: Any, api: Any, field: str) -> 
     assert Review.objects.count() == 0
 
 
+@pytest.mark.parametrize("photo_id", ["5b1b1e3e-8f0c-4f3b-9a8e-2f6f4b7c9d10", "not-an-id"])
+def test_a_review_of_a_photo_that_does_not_exist_is_not_found(
+        cast: Any, api: Any, photo_id: str) -> None:
+    response = post_review(api(cast.nurse), photo_id)
+    assert response.status_code == 404 and response["Content-Type"] == PROBLEM
+    assert not Review.objects.exists()
+
+
+def test_a_review_id_taken_on_another_patients_photo_is_a_conflict_that_reveals_nothing(
+        cast: Any, api: Any) -> None:
+    theirs = make_photo(cast.other_course, cast.other_patient_user)
+    taken = review(theirs, cast.other_nurse)
+    mine = make_photo(cast.course, cast.patient_user)
+    response = post_review(api(cast.nurse), mine, id=str(taken.pk))
+    assert response.status_code == 409 and response["Content-Type"] == PROBLEM
+    assert "id" in response.json()["errors"]
+    assert str(theirs.pk) not in response.content.decode()
+    assert str(cast.other_patient.pk) not in response.content.decode()
+    assert Review.objects.count() == 1 and Review.objects.get().photo_id == theirs.pk
+
+
 def test_a_review_is_idempotent_by_its_client_id(cast: Any, api: Any) -> None:
     photo, review_id = make_photo(cast.course, cast.patient_user), str(uuid.uuid4())
     client = api(cast.nurse)
@@ -236,6 +257,35 @@ def test_a_refused_review_leaves_the_photo_in_the_queue(cast: Any, api: Any) -> 
     assert photo.reviewed_at is None and not Review.objects.exists()
     queue = api(cast.nurse).get("/api/v1/review-queue/").json()
     assert [p["id"] for p in queue["results"]] == [str(photo.pk)]
+
+
+def test_the_review_queue_filters_by_course_and_patient_like_every_list(cast: Any, api: Any) -> None:
+    second = make_course(cast.patient, cast.physician)
+    first_photo = make_photo(cast.course, cast.patient_user, hours_ago=3)
+    second_photo = make_photo(second, cast.patient_user, hours_ago=2)
+    make_photo(cast.other_course, cast.other_patient_user, hours_ago=1)
+    client = api(cast.nurse)
+
+    def ids(query: dict[str, str]) -> list[str]:
+        response = client.get("/api/v1/review-queue/", query)
+        assert response.status_code == 200, response.content
+        return [p["id"] for p in response.json()["results"]]
+
+    assert ids({"course": str(second.pk)}) == [str(second_photo.pk)]
+    assert ids({"patient": str(cast.patient.pk)}) == [str(first_photo.pk), str(second_photo.pk)]
+    assert ids({"course": str(cast.other_course.pk)}) == []  # not hers: nothing, not an error
+    assert ids({"patient": str(cast.other_patient.pk)}) == []
+    for key in ("course", "patient"):
+        bad = client.get("/api/v1/review-queue/", {key: "x"})
+        assert bad.status_code == 400 and bad["Content-Type"] == PROBLEM
+        assert key in bad.json()["errors"]
+
+
+def test_a_queued_photo_is_read_at_its_photo_address_not_in_the_queue(cast: Any, api: Any) -> None:
+    photo = make_photo(cast.course, cast.patient_user)
+    client = api(cast.nurse)
+    assert client.get(f"/api/v1/photos/{photo.pk}/").status_code == 200
+    assert client.get(f"/api/v1/review-queue/{photo.pk}/").status_code == 404
 
 
 @pytest.mark.parametrize("who", ["patient_user", "admin"])

@@ -34,13 +34,13 @@ class Adherence:
     days: list[AdherenceDay]
 
 
-class _Schedule:
+class Schedule:
     """Which local days of a course expect applications, and how many."""
 
     def __init__(self, course: TreatmentCourse, pauses: list[CoursePause], today: dt.date) -> None:
         self.per_day = course.applications_per_day
         self.first = course.start_date
-        self.last = min(today, course.end_date) if course.end_date else today
+        self.last = course.last_day(today)
         self.pauses = [(p.starts_on, p.ends_on or dt.date.max) for p in pauses]
 
     def expected(self, day: dt.date) -> int:
@@ -66,7 +66,7 @@ def _counts(course: TreatmentCourse, start: dt.date, end: dt.date
     return counts
 
 
-def _streak(schedule: _Schedule, counts: dict[dt.date, dict[str, int]], today: dt.date) -> int:
+def _streak(schedule: Schedule, counts: dict[dt.date, dict[str, int]], today: dt.date) -> int:
     """Consecutive fully-applied days ending today, or yesterday if today is not yet logged.
 
     Days that expect nothing (a pause) neither break nor lengthen a streak.
@@ -93,14 +93,16 @@ def course_adherence(*, course: TreatmentCourse, start: dt.date | None = None,
                      end: dt.date | None = None, today: dt.date | None = None) -> Adherence:
     """Adherence over [start, end] (default: the course's first day to today, patient's days)."""
     today = today or clock.today_in(course.patient.timezone)
+    # A bad period is named by the bound the client sent (the other one is a default).
+    named = "end" if end is not None else "start"
     start = start or course.start_date
     end = end or max(today, start)
     if end < start:
         raise field_error("end", "The period cannot end before it starts.")
     if (end - start).days + 1 > MAX_PERIOD_DAYS:
-        raise field_error("end", f"A period spans at most {MAX_PERIOD_DAYS} days.")
+        raise field_error(named, f"A period spans at most {MAX_PERIOD_DAYS} days.")
 
-    schedule = _Schedule(course, list(course.pauses.all()), today)
+    schedule = Schedule(course, list(course.pauses.all()), today)
     # One query covers both the period and the streak, which runs back from today.
     lo, hi = min(start, course.start_date), max(end, today)
     counts = _counts(course, lo, hi)

@@ -21,6 +21,7 @@ from tracker.models import (
     Patient,
     TreatmentCourse,
 )
+from tracker.selectors.adherence import Schedule
 
 WINDOW_DAYS = 7
 
@@ -60,15 +61,12 @@ def patients_overview(patients: QuerySet[Patient]) -> list[PatientOverview]:
         expected = applied = 0
         if course is not None:
             today = clock.today_in(patient.timezone)
-            pauses = [(p.starts_on, p.ends_on or dt.date.max) for p in course.pauses.all()]
+            schedule = Schedule(course, list(course.pauses.all()), today)
             for offset in range(WINDOW_DAYS):
                 day = today - dt.timedelta(days=offset)
-                if day < course.start_date or (course.end_date and day > course.end_date):
-                    continue
-                if any(start <= day <= end for start, end in pauses):
-                    continue
-                expected += course.applications_per_day
-                applied += min(counts[(course.pk, day)], course.applications_per_day)
+                wanted = schedule.expected(day)
+                expected += wanted
+                applied += min(counts[(course.pk, day)], wanted)
         result.append(PatientOverview(
             patient=patient, course_id=course.pk if course else None, expected_7d=expected,
             applied_7d=applied,

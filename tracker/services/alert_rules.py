@@ -34,11 +34,16 @@ PAIN_RISE = "pain_rise"
 HEALING_CHECKPOINT = "healing_checkpoint"
 
 
+def red_flags(entry: SymptomEntry) -> list[str]:
+    """The warning signs an entry reports: fever, pus, spreading redness."""
+    return [name for name, on in (("fever", entry.fever), ("pus", entry.drainage == Drainage.PUS),
+                                  ("spreading redness", entry.redness_spreading)) if on]
+
+
 def symptom_alerts(entry: SymptomEntry) -> list[Alert]:
     """Run when a symptom entry is stored."""
     raised: list[Alert | None] = []
-    flags = [name for name, on in (("fever", entry.fever), ("pus", entry.drainage == Drainage.PUS),
-                                   ("spreading redness", entry.redness_spreading)) if on]
+    flags = red_flags(entry)
     if flags:
         raised.append(alert_raise(
             course=entry.course, kind=SYMPTOM_RED_FLAG, severity=AlertSeverity.HIGH,

@@ -14,6 +14,7 @@ from django.contrib.auth import authenticate
 from django.core.cache import cache
 from django.utils import timezone
 
+from tracker import access
 from tracker.models import ApiToken, Role, User
 
 
@@ -25,7 +26,7 @@ class SessionPolicy:
 
 def session_policy(user: User) -> SessionPolicy:
     """Staff: 30 min idle, 12 h in all. A patient on her own phone: 30 days, no idle limit."""
-    if user.role == Role.PATIENT and not user.is_superuser:
+    if access.role_of(user) == Role.PATIENT:
         return SessionPolicy(idle_seconds=None, max_seconds=settings.TEND_PATIENT_MAX_SECONDS)
     return SessionPolicy(
         idle_seconds=settings.TEND_STAFF_IDLE_SECONDS, max_seconds=settings.TEND_STAFF_MAX_SECONDS

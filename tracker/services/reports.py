@@ -26,12 +26,10 @@ from tracker.models import CourseStatus, Report, ReportKind, ReportStatus, Treat
 from tracker.reports import data as report_data
 from tracker.reports import i18n
 from tracker.reports.pdf import render_pdf
+from tracker.selectors.adherence import MAX_PERIOD_DAYS
 from tracker.services.records import fingerprint
 
 log = logging.getLogger(__name__)
-
-MAX_PERIOD_DAYS = 731  # two years
-
 
 def _validate_period(course: TreatmentCourse, start: dt.date, end: dt.date) -> None:
     today = clock.today_in(course.patient.timezone)
@@ -42,7 +40,7 @@ def _validate_period(course: TreatmentCourse, start: dt.date, end: dt.date) -> N
     if start < course.start_date:
         raise field_error("period_start",
                           f"The period starts before the course ({course.start_date}).")
-    last = min(today, course.end_date) if course.end_date else today
+    last = course.last_day(today)
     if end > last:
         raise field_error("period_end", f"The period ends after the course's last day so far "
                                         f"({last}).")
@@ -53,8 +51,11 @@ def report_request(*, course: TreatmentCourse, requested_by: User,
                    report_id: uuid.UUID | None = None) -> tuple[Report, bool]:
     """Queue a report (default period: the course's first day to today). Idempotent by id."""
     today = clock.today_in(course.patient.timezone)
+    if period_end is None and today < course.start_date:
+        raise field_error("course", f"The course starts on {course.start_date}: there is nothing "
+                                    "to report yet.")
     start = period_start or course.start_date
-    end = period_end or (min(today, course.end_date) if course.end_date else today)
+    end = period_end or course.last_day(today)
     print_ = fingerprint({"course": course.pk, "start": start, "end": end})
     if report_id is not None:
         existing = Report.objects.filter(pk=report_id).first()
