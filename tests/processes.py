@@ -47,8 +47,44 @@ def run_env(**extra: str) -> dict[str, str]:
     return env
 
 
-class CeleryWorker:
-    """`celery -A config worker`, solo pool, in its own process group (stopped whole)."""
+class Process:
+    """A subprocess in its own session, logging to a file; stopped, or killed, as a whole group."""
+
+    stop_timeout = 20.0  # seconds between SIGTERM and SIGKILL
+
+    def __init__(self, argv: list[str], log: Path, *, env: dict[str, str] | None = None) -> None:
+        self.log = log
+        with log.open("ab") as out:
+            self.popen = subprocess.Popen(argv, cwd=BASE_DIR, env=env or run_env(), stdout=out,
+                                          stderr=subprocess.STDOUT, start_new_session=True)
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL for the whole group (children included)."""
+        if self.alive():
+            self.popen.terminate()
+            try:
+                self.popen.wait(timeout=self.stop_timeout)
+            except subprocess.TimeoutExpired:
+                pass
+        self.kill_group()
+
+    def kill_group(self) -> None:
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.popen.wait(timeout=10)
+
+
+class CeleryWorker(Process):
+    """`celery -A config worker`, solo pool, on this run's queue (or `queue`)."""
 
     def __init__(self, log: Path, *, env: dict[str, str] | None = None,
                  queue: str | None = None) -> None:
@@ -57,38 +93,29 @@ class CeleryWorker:
         queue = settings.CELERY_TASK_DEFAULT_QUEUE if queue is None else queue
         if queue:
             argv += ["-Q", queue]
-        self.log = log
-        with log.open("ab") as out:
-            self.popen = subprocess.Popen(argv, cwd=BASE_DIR, env=env or run_env(), stdout=out,
-                                          stderr=subprocess.STDOUT, start_new_session=True)
-
-    def alive(self) -> bool:
-        return self.popen.poll() is None
+        super().__init__(argv, log, env=env)
 
     def stop(self) -> None:
-        if self.alive():
-            self.popen.terminate()
-            try:
-                self.popen.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                pass
-        try:
-            os.killpg(self.popen.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.popen.wait(timeout=10)
+        super().stop()
         # The worker's connections must be gone before the test database is emptied or dropped.
         connection.close()
 
 
+def tail(log: Path, lines: int = 40) -> str:
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:]) if log.exists() else ""
+
+
 def wait_until(predicate: Callable[[], Any], *, timeout: float = 30.0, what: str,
-               log: Path | None = None) -> Any:
+               log: Path | None = None, logs: tuple[Path, ...] = (), every: float = 0.2) -> Any:
+    """Poll until `predicate` gives something true, and return it; on timeout fail the test with
+    the end of each log."""
+    logs = (log, *logs) if log is not None else logs
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
         if value:
             return value
         if time.monotonic() > deadline:
-            tail = log.read_text(errors="replace")[-4000:] if log is not None and log.exists() else ""
-            pytest.fail(f"Timed out after {timeout:.0f} s waiting for {what}.\n{tail}")
-        time.sleep(0.2)
+            tails = "\n".join(f"--- {each.name} ---\n{tail(each)}" for each in logs)
+            pytest.fail(f"Timed out after {timeout:.0f} s waiting for {what}.\n{tails}")
+        time.sleep(every)

@@ -19,7 +19,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from tests import images
 from tests.conftest import PASSWORD, make_course, make_patient, make_staff
-from tests.processes import run_env
+from tests.processes import Process, run_env, tail, wait_until
 from tracker.models import Photo, PhotoStatus, Role, TreatmentCourse
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -63,40 +63,16 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _wait_until(predicate: Callable[[], Any], *, timeout: float, what: str,
-                logs: tuple[Path, ...] = (), every: float = 0.2) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            tails = "\n".join(f"--- {log.name} ---\n{_tail(log)}" for log in logs)
-            pytest.fail(f"Timed out after {timeout:.0f} s waiting for {what}.\n{tails}")
-        time.sleep(every)
+class Service(Process):
+    """A process of the stack, listed for the watchdog."""
 
-
-def _tail(log: Path, lines: int = 40) -> str:
-    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:]) if log.exists() else ""
-
-
-class Service:
-    """A subprocess in its own session (so the whole group can be killed), logging to a file."""
+    stop_timeout = 10.0
 
     def __init__(self, name: str, argv: list[str], env: dict[str, str], log: Path) -> None:
-        self.name, self.log = name, log
-        with log.open("ab") as out:
-            self.popen = subprocess.Popen(argv, cwd=settings.BASE_DIR, env=env, stdout=out,
-                                          stderr=subprocess.STDOUT, start_new_session=True)
+        self.name = name
+        super().__init__(argv, log, env=env)
         with (log.parent / WATCHDOG_REGISTRY).open("a") as registry:
             registry.write(f"{self.pid}\n")
-
-    @property
-    def pid(self) -> int:
-        return self.popen.pid
-
-    def alive(self) -> bool:
-        return self.popen.poll() is None
 
     def children(self) -> set[int]:
         found: set[int] = set()
@@ -106,23 +82,6 @@ class Service:
             except OSError:
                 pass
         return found
-
-    def stop(self) -> None:
-        """SIGTERM, then SIGKILL for the whole group (children included)."""
-        if self.alive():
-            self.popen.terminate()
-            try:
-                self.popen.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
-        self.kill_group()
-
-    def kill_group(self) -> None:
-        try:
-            os.killpg(self.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.popen.wait(timeout=10)
 
 
 class PrivateRedis:
@@ -137,7 +96,7 @@ class PrivateRedis:
                 "--appendonly", "no", "--daemonize", "no"]
         self.service = Service("redis", argv, dict(os.environ), self.log)
         client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
-        _wait_until(lambda: self._ping(client), timeout=10, what="Redis to answer", logs=(self.log,),
+        wait_until(lambda: self._ping(client), timeout=10, what="Redis to answer", logs=(self.log,),
                     every=0.05)
 
     @staticmethod
@@ -180,11 +139,11 @@ class Stack:
         argv = [sys.executable, "manage.py", "runserver", "--noreload", "--skip-checks",
                 f"127.0.0.1:{self.web_port}"]
         self.web = Service("web", argv, self.env(), self.log_dir / "web.log")
-        _wait_until(lambda: self._answers("/healthz"), timeout=30, what="the web server",
+        wait_until(lambda: self._answers("/healthz"), timeout=30, what="the web server",
                     logs=(self.web.log,))
 
     def _answers(self, path: str) -> bool:
-        assert self.web is not None and self.web.alive(), _tail(self.web.log)
+        assert self.web is not None and self.web.alive(), tail(self.web.log)
         try:
             with urllib.request.urlopen(self.base_url + path, timeout=2) as response:  # noqa: S310
                 return response.status == 200
@@ -200,9 +159,9 @@ class Stack:
                 "--schedule", str(self.log_dir / f"beat-schedule-{number}"),
                 "--without-mingle", "--without-gossip"]
         self.worker = Service(f"worker-{number}", argv, self.env(), log)
-        _wait_until(lambda: " ready." in log.read_text(errors="replace") or not self.worker.alive(),
+        wait_until(lambda: " ready." in log.read_text(errors="replace") or not self.worker.alive(),
                     timeout=45, what="the worker", logs=(log,))
-        assert self.worker.alive(), _tail(log)
+        assert self.worker.alive(), tail(log)
         return self.worker
 
     def logs(self) -> tuple[Path, ...]:
@@ -285,7 +244,7 @@ class Patient:
         return payload
 
     def wait_until_ready(self, photo_id: str) -> dict[str, Any]:
-        return _wait_until(lambda: (p := self.photo(photo_id))["status"] == PhotoStatus.READY and p,
+        return wait_until(lambda: (p := self.photo(photo_id))["status"] == PhotoStatus.READY and p,
                            timeout=READY_WITHIN, what=f"photo {photo_id} to be ready",
                            logs=self.stack.logs(), every=0.25)
 
@@ -362,7 +321,7 @@ def test_an_upload_made_while_redis_is_down_becomes_ready_once_it_is_back(
         stack.redis.start()  # the same port
 
     # No further request: the worker reconnects by itself, and its beat's sweeper re-enqueues.
-    _wait_until(lambda: _row(photo_id).status == PhotoStatus.READY, timeout=READY_WITHIN,
+    wait_until(lambda: _row(photo_id).status == PhotoStatus.READY, timeout=READY_WITHIN,
                 what="the photo to be ready after Redis came back", logs=stack.logs())
     assert patient.photo(photo_id)["status"] == PhotoStatus.READY
     assert _row(photo_id).enqueued_at is not None
@@ -375,7 +334,7 @@ def test_a_pool_process_killed_mid_task_leaves_no_photo_stuck(
     status, payload, _ = patient.upload(large_jpeg)
     assert status == 202, payload
     photo_id = payload["id"]
-    _wait_until(lambda: _started(photo_id), timeout=30, what="the task to start", logs=stack.logs(),
+    wait_until(lambda: _started(photo_id), timeout=30, what="the task to start", logs=stack.logs(),
                 every=0.05)
 
     child = _pool_process_running(stack, photo_id)
@@ -394,7 +353,7 @@ def test_a_whole_worker_killed_mid_task_leaves_no_photo_stuck(
     status, payload, _ = patient.upload(large_jpeg)
     assert status == 202, payload
     photo_id = payload["id"]
-    _wait_until(lambda: _started(photo_id), timeout=30, what="the task to start", logs=stack.logs(),
+    wait_until(lambda: _started(photo_id), timeout=30, what="the task to start", logs=stack.logs(),
                 every=0.05)
 
     stack.worker.kill_group()  # the main process, its pool and its beat: as if the machine died

@@ -12,6 +12,8 @@ from typing import Any, NamedTuple
 
 import pytest
 from django.contrib.admin.sites import site as admin_site
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import DatabaseError, connection, models, transaction
 from django.test import Client, RequestFactory, override_settings
 from django.utils import timezone
@@ -101,6 +103,15 @@ for _kind, _role in [("application", "patient"), ("symptom", "nurse"), ("debride
                                             ("patient",)),
         f"{_kind}-history": Expect(_role, 200, OK, "history", _kind, _kind, ("patient",)),
     }
+
+
+AUDITED |= {
+    "photo-detail": Expect("nurse", 200, OK, "read", "photo", "photo", ("patient",)),
+    "photo-patch": Expect("patient", 200, OK, "update", "photo", "photo", ("patient",)),
+    "photo-entered-in-error": Expect("nurse", 200, OK, "entered_in_error", "photo", "photo",
+                                     ("patient",)),
+    "photo-history": Expect("physician", 200, OK, "history", "photo", "photo", ("patient",)),
+}
 
 
 def test_every_endpoint_of_the_access_matrix_has_its_audit_expectation() -> None:
@@ -503,3 +514,62 @@ def test_a_server_error_answers_another_user_without_patient_data(cast: Any, api
     assert "Traceback" not in response.content.decode()
     crash = AuditEvent.objects.get(path=f"/api/v1/courses/{cast.course.pk}/adherence/")
     assert (crash.outcome, crash.status_code, crash.actor_id) == ("error", 500, cast.nurse.pk)
+
+
+# --- Writes outside the access matrix -----------------------------------------------------------
+def _ready_photo(cast: Any, status: str = "ready") -> Any:
+    from tracker import clock
+    from tracker.models import Photo
+
+    at = timezone.now() - dt.timedelta(hours=2)
+    return Photo.objects.create(
+        course=cast.course, patient=cast.patient, recorded_by=cast.patient_user, taken_at=at,
+        local_date=clock.local_date(at, cast.patient.timezone), status=status,
+        upload_format="JPEG", upload_bytes=1000,
+        **({"failure_reason": "Worker died.", "upload_name": default_storage.save(
+            f"uploads/{uuid.uuid4().hex}", ContentFile(b"raw"))} if status == "failed" else {}))
+
+
+@pytest.mark.parametrize("write", ["review", "acknowledge", "upload", "retry"])
+def test_each_write_on_photos_and_alerts_leaves_one_event_on_the_patients_trail(
+        cast: Any, api: Any, django_capture_on_commit_callbacks: Any, write: str) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests import images
+    from tracker.services.alerts import alert_raise
+
+    rid = _rid()
+    if write == "review":
+        photo = _ready_photo(cast)
+        who, method, url, object_type, object_id, action = (
+            cast.nurse, "post", f"/api/v1/photos/{photo.pk}/reviews/", "photo", str(photo.pk),
+            "review_create")
+        kwargs: dict[str, Any] = {"data": {"length_cm": "2.0", "width_cm": "1.5", "exudate": "light",
+                                           "tissue_type": "granulation"}, "format": "json"}
+    elif write == "acknowledge":
+        alert = alert_raise(course=cast.course, kind="missed_days", severity="medium", detail="x")
+        who, method, url, object_type, object_id, action = (
+            cast.physician, "post", f"/api/v1/alerts/{alert.pk}/acknowledge/", "alert",
+            str(alert.pk), "acknowledge")
+        kwargs = {}
+    elif write == "upload":
+        who, method, url, object_type, object_id, action = (
+            cast.patient_user, "post", "/api/v1/photos/", "photo", None, "create")
+        kwargs = {"data": {"course": str(cast.course.pk), "taken_at": timezone.now().isoformat(),
+                           "image": SimpleUploadedFile("w.jpg", images.phone_jpeg(400, 300),
+                                                       content_type="image/jpeg")},
+                  "format": "multipart"}
+    else:
+        photo = _ready_photo(cast, status="failed")
+        who, method, url, object_type, object_id, action = (
+            cast.nurse, "post", f"/api/v1/photos/{photo.pk}/retry/", "photo", str(photo.pk), "retry")
+        kwargs = {}
+
+    with django_capture_on_commit_callbacks(execute=False):
+        response = getattr(api(who), method)(url, HTTP_X_REQUEST_ID=rid, REMOTE_ADDR=CLIENT_IP,
+                                             **kwargs)
+    assert response.status_code < 300, response.content
+    event, = _events_of(rid)
+    assert (event.action, event.outcome, event.object_type) == (action, OK, object_type)
+    assert event.object_id == (object_id or response.json()["id"])
+    assert (event.patient_id, event.actor_id) == (cast.patient.pk, who.pk)

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -22,8 +24,11 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from rest_framework.test import APIClient
 
+from api import urls as api_urls
 from tracker import clock
 from tracker.models import (
     Alert,
@@ -89,6 +94,16 @@ QUERIES: dict[str, int] = {
     "photos/{id}": 4,                        # object, reviews
     "alerts/{id}": 3,                        # object
     "reports/{id}": 3,                       # object
+    "me": 3,                                 # the patient's profile
+    # files, streamed
+    "photos/{id}/image": 3,                  # object
+    "photos/{id}/thumbnail": 3,              # object
+    "reports/{id}/pdf": 3,                   # object
+}
+# GET routes that show no patient data from the database, so have no count to pin.
+NOT_PINNED = {
+    "auth/csrf": "sets the CSRF cookie; reads nothing",
+    "auth/session": "says whether the session cookie is signed in",
 }
 # The rows a page holds in the two runs; four kinds of record need at least four rows.
 ROWS: dict[str, tuple[int, int]] = {"courses/{id}/timeline (four kinds)": (4, 50)}
@@ -471,6 +486,57 @@ def _report(rows: int) -> Built:
             lambda body: the(report)(body) and body["pdf_url"] is not None)
 
 
+def _stored(content: bytes) -> tuple[str, int]:
+    """A private file of its own (parallel runs share no name)."""
+    return default_storage.save(f"query-counts/{uuid.uuid4().hex}", ContentFile(content)), len(content)
+
+
+def _photo_file(which: str) -> Callable[[int], Built]:
+    def build(rows: int) -> Built:
+        """One photo's bytes, among `rows` photos of the course."""
+        care = team()
+        photo, *_ = records(Photo, one_course(care), rows, care.nurse)
+        name, size = _stored(f"{which} of {photo.pk}".encode())
+        Photo.objects.filter(pk=photo.pk).update(**{f"{which}_name": name, f"{which}_bytes": size})
+        return (care.nurse, f"/api/v1/photos/{photo.pk}/{which}/",
+                lambda body: body == f"{which} of {photo.pk}".encode())
+    return build
+
+
+endpoint("photos/{id}/image")(_photo_file("image"))
+endpoint("photos/{id}/thumbnail")(_photo_file("thumbnail"))
+
+
+@endpoint("reports/{id}/pdf")
+def _report_pdf(rows: int) -> Built:
+    """One report's PDF, among `rows` reports of the course."""
+    care = team()
+    report, *_ = reports(one_course(care), rows, care.physician)
+    name, size = _stored(b"%PDF-1.4 report")
+    Report.objects.filter(pk=report.pk).update(pdf_name=name, pdf_bytes=size)
+    return care.physician, f"/api/v1/reports/{report.pk}/pdf/", lambda body: body == b"%PDF-1.4 report"
+
+
+@endpoint("me")
+def _me(rows: int) -> Built:
+    """The signed-in patient, in a clinic of `rows` patients."""
+    care = team()
+    patient, *_ = patients(rows, care)
+    return patient.user, "/api/v1/me/", lambda body: body["patient_id"] == str(patient.pk)
+
+
+def get_routes() -> set[str]:
+    """Every GET route of the API, written as QUERIES writes them ("photos/{id}/image")."""
+    found = set()
+    for pattern in api_urls.router.urls + [p for p in api_urls.urlpatterns if getattr(p, "callback", None)]:
+        actions = getattr(pattern.callback, "actions", None)
+        view = getattr(pattern.callback, "view_class", None)
+        if (actions is not None and "get" in actions) or (actions is None and hasattr(view, "get")):
+            route = re.sub(r"\(\?P<\w+>[^)]*\)", "{id}", str(pattern.pattern))
+            found.add(route.strip("^$").rstrip("/"))
+    return found
+
+
 # --- The tests ------------------------------------------------------------------------------------
 def bearer(user: User) -> APIClient:
     """A client with a real bearer token: the token's lookup is one of the counted queries."""
@@ -480,8 +546,10 @@ def bearer(user: User) -> APIClient:
     return client
 
 
-def test_every_endpoint_has_a_pinned_count() -> None:
+def test_every_get_route_of_the_api_has_a_pinned_count() -> None:
     assert set(BUILDERS) == set(QUERIES)
+    pinned = {name.split(" (")[0] for name in QUERIES}
+    assert get_routes() - set(NOT_PINNED) == pinned, "a GET route without a pinned query count"
 
 
 @pytest.mark.parametrize(("name", "rows"), [
@@ -496,6 +564,7 @@ def test_an_endpoint_runs_the_same_number_of_queries_whatever_its_page_holds(
         with django_assert_num_queries(QUERIES[name]):
             response = client.get(path)
     assert response.status_code == 200, response.content
-    assert check(response.json()), response.json()
+    body = b"".join(response.streaming_content) if response.streaming else response.json()
+    assert check(body), body
     # The audit INSERT counted above is this request's.
     assert AuditEvent.objects.filter(actor=user, path=path.split("?")[0], outcome="allowed").exists()

@@ -361,7 +361,7 @@ def test_the_pdf_embeds_the_stored_thumbnails_as_they_are(cast: Any) -> None:
             xobject = ref.get_object()
             if xobject["/Subtype"] == "/Image":
                 filters = xobject["/Filter"]
-                assert list(filters) if not isinstance(filters, str) else [filters] == ["/DCTDecode"]
+                assert (list(filters) if not isinstance(filters, str) else [filters]) == ["/DCTDecode"]
                 embedded.append(xobject._data)
     assert embedded and set(embedded) <= thumbnails
     # The first and the last photo of the period, byte for byte the stored thumbnails.
