@@ -10,4 +10,4 @@ REPORT_MS_MAX = 2000.0  # the 12-week report, median
 REPORT_RSS_MB_MAX = 300.0  # a report worker's peak RSS
 # Tables that grow with the clinic's history: a hot query must reach them through an index.
 BIG_TABLES = ("tracker_application", "tracker_symptomentry", "tracker_photo", "tracker_auditevent",
-              "tracker_review")
+              "tracker_review", "tracker_apitoken")

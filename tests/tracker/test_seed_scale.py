@@ -26,6 +26,7 @@ from tracker.management.commands.seed_scale import (
 from tracker.models import (
     Alert,
     AlertStatus,
+    ApiToken,
     Application,
     CareTeamMembership,
     Patient,
@@ -89,6 +90,8 @@ def test_it_makes_the_clinic_it_announces(clinic):
     assert made["photos"] == Photo.objects.count()
     assert made["reviews"] == Review.objects.count() == Photo.objects.exclude(reviewed_at=None).count()
     assert made["alerts"] == Alert.objects.count()
+    assert made["api_tokens"] == ApiToken.objects.count() == made["users"]
+    assert ApiToken.objects.filter(user__username="bench.nurse").count() == 1
     assert "Done in" in clinic
     # One active once- or twice-daily course per patient, starting DAYS ago in her own days.
     for course in TreatmentCourse.objects.select_related("patient__user"):

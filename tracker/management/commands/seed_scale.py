@@ -7,7 +7,8 @@ x 365 days is about 1.8 M applications and as many symptom entries: PostgreSQL's
 or Django's `bulk_create` (multi-row INSERTs in batches) on SQLite, for small runs. The rows are
 what the services would have stored: `local_date` is the patient's calendar day in her zone (DST
 included), `recorded_by` is the patient, PUSH scores come from tracker.services.reviews, and at
-most one alert per course and kind is open. No audit event is written (the trail is append-only,
+most one alert per course and kind is open. Everyone has one API token (its secret thrown
+away), as signed-in phones would. No audit event is written (the trail is append-only,
 and --reset could not take it back).
 
 Everyone it makes is named `bench.*` and shares one password, hashed once with the configured
@@ -30,9 +31,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import io
 import math
 import random
+import secrets
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -55,6 +58,7 @@ from tracker.models import (
     Alert,
     AlertSeverity,
     AlertStatus,
+    ApiToken,
     Application,
     ApplicationStatus,
     CareTeamMembership,
@@ -304,6 +308,7 @@ class Command(BaseCommand):
                           courses=courses)
             self._say(f"{len(users):,} users, {len(plans):,} patients and courses, "
                       f"{memberships:,} care-team memberships.")
+            counts["api_tokens"] = self._tokens(users)
             counts["applications"] = self._load(Application, self._applications(plans), plans)
             events: list[_Event] = []
             counts["symptom_entries"] = self._load(SymptomEntry, self._symptoms(plans, events), plans)
@@ -603,6 +608,19 @@ class Command(BaseCommand):
         Alert.objects.bulk_create(alerts, batch_size=2000)
         return alerts
 
+    def _tokens(self, users: list[User]) -> int:
+        """A signed-in phone or client for everyone, as a clinic has: the token table is read on
+        every request, so its lookup is measured against a realistic table. The secrets are
+        thrown away; the bench signs in for the tokens it uses."""
+        expires = self.now + dt.timedelta(days=30)
+        ApiToken.objects.bulk_create([
+            ApiToken(user_id=user.pk, key_hash=hashlib.sha256(secrets.token_bytes(32)).hexdigest(),
+                     created_at=self.now, last_used_at=self.now, expires_at=expires)
+            for user in users
+        ], batch_size=5000)
+        self._say(f"{len(users):,} API tokens.")
+        return len(users)
+
     # --- writing ----------------------------------------------------------------------------------
     def _check_layout(self) -> None:
         for model, layout in _LAYOUT.items():
@@ -701,7 +719,7 @@ class Command(BaseCommand):
 
     def _analyze(self) -> None:
         tables = [model._meta.db_table for model in
-                  (User, Patient, CareTeamMembership, TreatmentCourse, *BIG_TABLES, Alert)]
+                  (User, ApiToken, Patient, CareTeamMembership, TreatmentCourse, *BIG_TABLES, Alert)]
         qn = connection.ops.quote_name
         vacuum = connection.vendor == "postgresql" and not connection.in_atomic_block
         self._say("VACUUM ANALYZE..." if vacuum else "ANALYZE...")
