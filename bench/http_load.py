@@ -23,8 +23,11 @@ least as fast as the naive DRF baseline for the same work (req/s ratio >= 1.0) w
 each median at the largest scale within 1.5x its median at the smallest; one-year adherence
 < 20 ms median; no sequential scan of a big table in the hot queries.
 
-Without /usr/bin/wrk the script installs Debian's `wrk` with apt-get (when root), else it falls back
-to a bounded Python client (threads, same connection count; weaker: it shares the 2 cores' GIL).
+Without wrk the script installs Debian's `wrk` with apt-get (when root); if that cannot be done it
+stops and names the command to install it. --python-client uses a bounded Python client instead
+(threads, same connection count; weaker: it shares the 2 cores' GIL).
+
+The JSON records the command line that ran (`argv`).
 """
 # ruff: noqa: E402
 from __future__ import annotations
@@ -138,6 +141,9 @@ def endpoints(subjects: dict[str, Any]) -> list[Endpoint]:
 # ---------------------------------------------------------------------------------------------
 # Load generation: wrk, or a bounded Python client
 # ---------------------------------------------------------------------------------------------
+
+WRK_INSTALL = "sudo apt-get install wrk"
+
 
 def find_wrk(allow_install: bool) -> str | None:
     found = shutil.which("wrk")
@@ -713,6 +719,12 @@ def _explain(connection: Any, sql: str) -> dict[str, Any]:
             "indexes": indexes, "execution_ms": round(plan[0].get("Execution Time", 0.0), 3)}
 
 
+def nearest_rank(samples: list[float], fraction: float) -> float:
+    """The nearest-rank percentile (with fewer than 100 samples, p99 is the slowest)."""
+    ordered = sorted(samples)
+    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
+
+
 def child_main(spec_path: str) -> int:
     spec = json.loads(Path(spec_path).read_text())
     import django
@@ -787,7 +799,9 @@ def child_main(spec_path: str) -> int:
         median_total = statistics.median(totals[name]) * 1000
         median_sql = statistics.median(sqls[name]) * 1000
         out["endpoints"][name] = {
-            "queries": len(captured_sql[name]), "median_ms": round(median_total, 2),
+            "runs": len(totals[name]), "queries": len(captured_sql[name]),
+            "median_ms": round(median_total, 2), "p99_ms": round(nearest_rank(totals[name], 0.99) * 1000, 2),
+            "min_ms": round(min(totals[name]) * 1000, 2), "max_ms": round(max(totals[name]) * 1000, 2),
             "sql_median_ms": round(median_sql, 2), "python_median_ms": round(median_total - median_sql, 2),
             "sql_statements": [q[:160] for q in captured_sql[name]],
             "plans": check_plans(name, captured_sql[name]),
@@ -807,7 +821,7 @@ def child_main(spec_path: str) -> int:
         "runs": repeats, "period_days": len(first.days), "expected": first.expected,
         "applied": first.applied, "queries": len(captured.captured_queries),
         "median_ms": round(statistics.median(samples) * 1000, 2),
-        "p99_ms": round(sorted(samples)[max(0, math.ceil(0.99 * len(samples)) - 1)] * 1000, 2),
+        "p99_ms": round(nearest_rank(samples, 0.99) * 1000, 2),
         "min_ms": round(min(samples) * 1000, 2), "max_ms": round(max(samples) * 1000, 2),
         "plans": check_plans("adherence (one year, in-process)",
                              [q["sql"] for q in captured.captured_queries]),
@@ -923,14 +937,15 @@ def print_tables(result: dict[str, Any]) -> None:
                   f"{figures['p99_ms']:>8.2f}  {ratio:>6}  {versus:<13} {met:>5}  {rounds:<16} "
                   f"{unqueued:>18}")
         print(f"\nin-process, one request at a time (Django test client, same database, "
-              f"{result['repeats']} runs): queries, median time and its split; ratio = the baseline's "
-              "median / this one's")
-        print(f"{'endpoint':<44} {'queries':>7} {'median ms':>9} {'SQL ms':>7} {'Python ms':>9} "
-              f"{'ratio':>6}")
+              f"{result['repeats']} runs): queries, median time and its split (medians), p99 (nearest "
+              "rank), min and max; ratio = the baseline's median / this one's")
+        print(f"{'endpoint':<44} {'queries':>7} {'median ms':>9} {'p99 ms':>7} {'min ms':>7} {'max ms':>7} "
+              f"{'SQL ms':>7} {'Python ms':>9} {'ratio':>6}")
         for name, figures in scale["inprocess"]["endpoints"].items():
             label = scale["http"][name]["label"]
             ratio = f"{figures['ratio']:.2f}" if "ratio" in figures else ""
             print(f"{label:<44} {figures['queries']:>7} {figures['median_ms']:>9.2f} "
+                  f"{figures['p99_ms']:>7.2f} {figures['min_ms']:>7.2f} {figures['max_ms']:>7.2f} "
                   f"{figures['sql_median_ms']:>7.2f} {figures['python_median_ms']:>9.2f} {ratio:>6}")
         adherence = scale["inprocess"]["adherence_one_year"]
         print(f"\nadherence of the one-year course in-process ({adherence['period_days']} days, "
@@ -1047,10 +1062,17 @@ def main() -> int:
     if args.reuse_database and len(scales) != 1:
         parser.error("--reuse-database takes one scale: --scales N, the patients it holds")
     wrk = None if args.python_client else find_wrk(allow_install=True)
+    if wrk is None and not args.python_client:
+        raise SystemExit(f"wrk is missing and could not be installed (apt-get runs only as root, on "
+                         f"Debian): install it with `{WRK_INSTALL}` and run again, or pass --python-client "
+                         "to load the server with the bounded Python client (weaker: its threads share "
+                         "one GIL, on the server's cores).")
     log(f"generator: {wrk or 'the bounded Python client'}; scales {scales} x {args.days} days; "
         f"load average {load_average()} on {os.cpu_count()} CPUs")
     started = time.perf_counter()
     result: dict[str, Any] = {
+        # The command line that ran (the script's path from the repository root).
+        "argv": [str(Path(__file__).resolve().relative_to(ROOT)), *sys.argv[1:]],
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "cpu_model": cpu_model(), "memory_gb": memory_gb(),
                     "kernel": platform.release(), "platform": platform.platform(),

@@ -9,16 +9,17 @@ and read the table. It measures, in one run, with repeated interleaved runs (med
 1. processing: `tracker.imaging.render` against a minimal Pillow pipeline that makes the same two
    outputs (full image at most 4096 px re-encoded at the same quality, 512 px thumbnail) from the
    same file, without orientation, ICC or metadata work; for a 12 MP and a 48 MP phone JPEG, with
-   each one's peak memory measured in a fresh child process (ru_maxrss);
-2. the upload: `POST /api/v1/photos/` with a 4 MB 12 MP JPEG through Django's test client with a
-   bearer token, against a throwaway PostgreSQL database this script creates and drops (or SQLite in
-   a temporary folder with --sqlite). Validation, storage, the row, the audit event and the on-commit
-   enqueue's database update are included; the broker publish itself is stubbed out (excluded). The
-   split: `tracker.imaging.inspect_upload` alone against a full decode (Image.open + load).
+   each one's peak memory measured in a fresh child process (VmHWM, reset once the imports are done);
+2. the upload: `POST /api/v1/photos/` with a 3.6 MB 12 MP JPEG through Django's test client with a
+   bearer token, against a throwaway PostgreSQL database `tend_bench_<random>` this script creates and
+   drops (PostgreSQL on 127.0.0.1:5432 as `postgres`, or TEND_BENCH_POSTGRES=postgres://user@host:port),
+   or SQLite in a temporary folder with --sqlite. Validation, storage, the row, the audit event and
+   the on-commit enqueue's database update are included; the broker publish itself is stubbed out
+   (excluded). The split: `tracker.imaging.inspect_upload` alone against a full decode (Image.open + load).
 
-The figures are also written to bench/results/photos.json (photos-quick.json for --quick). If a
-goal is missed (render / minimal > 2.0, upload median >= 150 ms) the slow part is profiled with
-cProfile and the top entries printed.
+The figures are also written to bench/results/photos.json (photos-quick.json for --quick), with
+the command line that ran. If a goal is missed (render / minimal > 2.0, upload median >= 150 ms)
+the slow part is profiled with cProfile and the top entries printed.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import math
 import os
 import platform
 import pstats
+import secrets
 import shutil
 import statistics
 import subprocess
@@ -170,35 +172,53 @@ def profile(fn: Callable[[], Any], title: str, repeat: int = 3, top: int = 14) -
 
 # --- Django, for the upload -------------------------------------------------------------------------
 
-def setup_django(folder: Path, use_sqlite: bool) -> dict[str, Any]:
+def admin_sql(base: str, statement: str, name: str) -> None:
+    """CREATE or DROP the throwaway database, from the server's `postgres` database (as
+    bench/http_load.py and bench/reports.py do)."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(sql.SQL(statement).format(sql.Identifier(name)))
+
+
+def setup_django(folder: Path, use_sqlite: bool, state: dict[str, Any]) -> None:
+    """Django on a throwaway database, described in `state` (which teardown_django reads, even when
+    this fails half-way)."""
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings_test"
     os.environ["TEND_DATA_DIR"] = str(folder)
     os.environ["REDIS_URL"] = ""  # no server needed: file cache, and the publish is stubbed below
     if use_sqlite:
         os.environ["DATABASE_URL"] = f"sqlite:///{folder / 'bench.sqlite3'}"
+        state["database"] = f"SQLite file in a temporary folder ({folder / 'bench.sqlite3'})"
+    else:
+        base = os.environ.get("TEND_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432").rstrip("/")
+        name = f"tend_bench_{secrets.token_hex(4)}"
+        admin_sql(base, "CREATE DATABASE {}", name)
+        state.update(postgres=base, postgres_database=name,
+                     database=f"PostgreSQL, throwaway database {name} (created and dropped by this run)")
+        os.environ["DATABASE_URL"] = f"{base}/{name}"
+        os.environ["TEND_TEST_RUN_ID"] = name.removeprefix("tend_")
     import django
 
     django.setup()
-    from django.conf import settings
     from django.core.management import call_command
-    from django.test.utils import setup_databases, setup_test_environment
+    from django.test.utils import setup_test_environment
 
     setup_test_environment()
-    if use_sqlite:
-        call_command("migrate", verbosity=0, interactive=False)
-        return {"database": f"SQLite file in a temporary folder ({settings.DATABASES['default']['NAME']})",
-                "old_config": None}
-    old_config = setup_databases(verbosity=0, interactive=False)
-    name = settings.DATABASES["default"]["NAME"]
-    return {"database": f"PostgreSQL, throwaway database {name} (created and dropped by this run)",
-            "old_config": old_config}
+    call_command("migrate", verbosity=0, interactive=False)
 
 
 def teardown_django(state: dict[str, Any]) -> None:
-    from django.test.utils import teardown_databases
+    name = state.get("postgres_database")
+    if not name:
+        return
+    if "django" in sys.modules:
+        from django.db import connections
 
-    if state.get("old_config") is not None:
-        teardown_databases(state["old_config"], verbosity=0)
+        connections.close_all()
+    admin_sql(state["postgres"], "DROP DATABASE IF EXISTS {} WITH (FORCE)", name)
+    print(f"Dropped {name}", flush=True)
 
 
 def upload_bench(data: bytes, runs: int) -> tuple[dict[str, Any], Callable[[], Any]]:
@@ -352,7 +372,7 @@ def main() -> int:
                   for pipeline in ("render", "minimal")}
 
         print("Upload requests (Django test client) ...", flush=True)
-        state = setup_django(folder, args.sqlite)
+        setup_django(folder, args.sqlite, state)
         upload_samples, one_upload = upload_bench(photo_12, runs_upload)
         timings["upload POST /api/v1/photos/ 12 MP"] = upload_samples["upload"]
         load_after = os.getloadavg()
@@ -409,6 +429,8 @@ def main() -> int:
         target = args.output or (QUICK_RESULTS if args.quick else RESULTS)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps({
+            # The command line that ran (the script's path from the repository root).
+            "argv": [str(Path(__file__).resolve().relative_to(ROOT)), *sys.argv[1:]],
             "at": dt.datetime.now(dt.UTC).isoformat(), "python": platform.python_version(),
             "pillow": Image.__version__, "cpus": os.cpu_count(), "quick": args.quick,
             "machine": machine(), "versions": versions(),

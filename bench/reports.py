@@ -3,8 +3,8 @@
 Run it from the repository root (PostgreSQL on 127.0.0.1:5432 as `postgres`, like the tests):
 
     .venv/bin/pip install -r requirements-bench.txt
-    .venv/bin/python bench/reports.py                 # 8 to 10 minutes on 2 cores
-    .venv/bin/python bench/reports.py --renders 5 --skip weasyprint
+    .venv/bin/python bench/reports.py                 # about 3 minutes on 2 cores
+    .venv/bin/python bench/reports.py --renders 5 --skip weasyprint --output bench/results/reports-quick.json
 
 What it does:
 1. Creates a throwaway database `tend_bench_<random>` and a temporary TEND_DATA_DIR, migrates,
@@ -20,9 +20,10 @@ What it does:
    storage, embedding them) and PDF layout/build, by wrapping the module functions at run time.
 3. Compares libraries: ReportLab with and without its C accelerator (rl_accel hidden from the import
    in a subprocess), matplotlib charts instead of the native ones, WeasyPrint (HTML/CSS, inline SVG)
-   instead of ReportLab, each in its own process; then all in-process variants interleaved in ONE
-   process, since the machine's speed drifts by about 25 % between processes.
-4. Prints a table and writes bench/results/reports.json.
+   instead of ReportLab, each in its own process; then the variants interleaved in ONE process
+   (there, without rl_accel means ReportLab's own Python versions of the accelerated functions
+   swapped in for the C ones), since the machine's speed drifts by about 25 % between processes.
+4. Prints a table and writes bench/results/reports.json, with the command line that ran.
 
 The app code is not changed: the variants swap module attributes in the worker process only.
 """
@@ -32,7 +33,6 @@ from __future__ import annotations
 import argparse
 import base64
 import datetime as dt
-import gc
 import html
 import io
 import json
@@ -74,13 +74,12 @@ VARIANTS = {
     "tend": "Tend: ReportLab + rl_accel, native charts, stored JPEGs",
     "noaccel": "ReportLab without rl_accel (useA85=0 as Tend sets)",
     "noaccel-a85": "ReportLab without rl_accel, useA85=1 (its defaults)",
-    "tend-paths": "what-if: thumbnails handed over by file path",
     "tend-noshapecheck": "what-if: rl_config.shapeChecking = 0",
-    "tend-gc": "what-if: gc.collect() after each render (timed)",
     "matplotlib": "ReportLab + matplotlib charts (OO API, Agg, PNG)",
     "weasyprint": "WeasyPrint: HTML/CSS, inline SVG charts",
 }
-IN_PROCESS = ("tend", "tend-paths", "matplotlib", "weasyprint")
+# The variants the interleaved worker can switch between in one process.
+IN_PROCESS = ("tend", "noaccel", "noaccel-a85", "matplotlib", "weasyprint")
 
 
 def log(message: str) -> None:
@@ -311,13 +310,12 @@ def parent_main(args: argparse.Namespace) -> int:
         scenario = run_worker(env, "setup", args, {})
         if "error" in scenario:
             raise SystemExit("building the scenario failed")
-        skip = set(args.skip)
         workers: dict[str, dict[str, Any]] = {}
         for variant in VARIANTS:
-            if variant in skip or (variant.startswith("noaccel") and "noaccel" in skip):
-                continue
-            workers[variant] = run_worker(env, variant, args, scenario)
-        interleave = [v for v in IN_PROCESS if v not in skip and "error" not in workers.get(v, {})]
+            if not skipped(variant, args.skip):
+                workers[variant] = run_worker(env, variant, args, scenario)
+        interleave = [v for v in IN_PROCESS
+                      if not skipped(v, args.skip) and "error" not in workers.get(v, {})]
         same = run_worker(env, "interleaved", args, scenario, interleave=interleave)
         control = run_worker(env, "tend", args, scenario)  # Tend again: the spread between processes
     finally:
@@ -333,6 +331,10 @@ def parent_main(args: argparse.Namespace) -> int:
     print_table(result)
     print(f"\nWritten to {target}")
     return 0
+
+
+def skipped(variant: str, skip: list[str]) -> bool:
+    return variant in skip or (variant.startswith("noaccel") and "noaccel" in skip)
 
 
 def _ratios(entry: dict[str, Any], base: dict[str, Any]) -> None:
@@ -363,6 +365,8 @@ def summarise(args: argparse.Namespace, scenario: dict[str, Any], workers: dict[
     busy = max([*scenario.get("load_before", [0]), *control.get("load_after", [0])]) > cpus
     return {
         "benchmark": "bench/reports.py",
+        # The command line that ran (the script's path from the repository root).
+        "argv": [str(Path(__file__).resolve().relative_to(ROOT)), *sys.argv[1:]],
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "cpus": cpus, "platform": platform.platform(),
                     **machine(),
@@ -384,8 +388,10 @@ def summarise(args: argparse.Namespace, scenario: dict[str, Any], workers: dict[
             "wall time when other processes share the CPUs, but without PostgreSQL's time.",
             "Per-process ratios compare figures from different processes; the machine's speed swings "
             "by about 25 % between processes (compare tend with tend_control_process). The "
-            "same_process block interleaves the in-process variants in one process, in random order: "
-            "use its ratios to compare those.",
+            "same_process block interleaves the variants in one process, in random order: use its "
+            "ratios to compare them. There, noaccel and noaccel-a85 swap ReportLab's own Python "
+            "versions of the rl_accel functions in for the C ones (rl_accel_swapped counts the "
+            "module and class attributes replaced) instead of hiding the C module from the import.",
             "peak_rss_mb is the worker's ru_maxrss after its renders (Django and imports included; the "
             "parent that starts the workers stays small, since Linux carries a parent's peak RSS into "
             "its children's ru_maxrss); vm_hwm_mb is the same from /proc; tracemalloc_peak_mb is the "
@@ -393,11 +399,9 @@ def summarise(args: argparse.Namespace, scenario: dict[str, Any], workers: dict[
             "matplotlib replaces the 3 line charts (pain/itch, area, PUSH); the heat map stays native.",
             "weasyprint renders an HTML/CSS equivalent written in this file (same sections, inline "
             "SVG charts, thumbnails as JPEG data URIs); it needs the system's pango.",
-            "tend-paths is a what-if: ReportLab decodes every thumbnail handed over as a file object "
-            "to RGB only to compute its cache key (Canvas.drawImage); a file path avoids that. Those "
-            "ImageReaders (decoded pixels included) sit in reference cycles that only a full garbage "
-            "collection frees, so a worker's RSS grows with each render (rss_growth_mb_per_render); "
-            "tend-gc is the what-if of a gc.collect() after each render, its cost timed with it.",
+            "Tend hands ReportLab each stored thumbnail's file path (tracker.reports.pdf._image_source), "
+            "so ReportLab embeds the JPEG without decoding it; rss_growth_mb_per_render is the RSS "
+            "each render leaves behind in a worker, which should stay near 0.",
             "tend-noshapecheck is a what-if: with rl_config.shapeChecking = 0 (set before ReportLab's "
             "graphics are imported), chart shapes skip the validation of every attribute they set.",
         ],
@@ -427,14 +431,13 @@ def print_table(result: dict[str, Any]) -> None:
           f"first render {tend['first_render_ms']:.0f} ms")
     print(f"  peak RSS {tend['peak_rss_mb']:.0f} MB after {result['renders_per_variant'] + 1} renders "
           f"(goal < {goals['peak_rss_mb']} MB; {tend['rss_before_render_mb']:.0f} MB before the first "
-          f"render; it grows by {tend['rss_growth_mb_per_render']} MB a render), tracemalloc peak of one "
+          f"render; {tend['rss_growth_mb_per_render']} MB left behind per render), tracemalloc peak of one "
           f"render {tend['tracemalloc_peak_mb']:.1f} MB; PDF {tend['pdf_pages']} pages, "
           f"{tend['pdf_kb']:.0f} KB; rl_accel is the C version: {tend['rl_accel_c']}; "
           f"goals met: {goals['met']}")
     if goals["rss_goal_passed_after_renders"]:
         print(f"  !! at that rate a worker passes {goals['peak_rss_mb']} MB after about "
-              f"{goals['rss_goal_passed_after_renders']} renders, unless a full garbage collection runs "
-              "(see tend-gc and tend-paths below)")
+              f"{goals['rss_goal_passed_after_renders']} renders, unless a full garbage collection runs")
     split = tend["split"]
     print(f"\nWhere the time goes (median per render, instrumented pass; total {split['total_ms']:.0f} ms "
           f"wall, {split['total_cpu_ms']:.0f} ms CPU):")
@@ -474,11 +477,12 @@ def print_table(result: dict[str, Any]) -> None:
 
     same = result["same_process"]
     if "variants" in same:
-        print(f"\nIn-process variants interleaved in ONE worker ({same['rounds']} rounds, random order):")
-        widths = [55, 6, 6, 5, 5, 5]
-        print(_row(["variant", "median", "p90", "ratio", "CPU", "ratio"], widths))
+        print(f"\nVariants interleaved in ONE worker ({same['rounds']} rounds, random order):")
+        widths = [55, 6, 6, 9, 5, 5, 5]
+        print(_row(["variant", "median", "p90", "min-max", "ratio", "CPU", "ratio"], widths))
         for variant, found in same["variants"].items():
             print(_row([VARIANTS[variant], f"{found['median_ms']:.0f}", f"{found['p90_ms']:.0f}",
+                        f"{found['min_ms']:.0f}-{found['max_ms']:.0f}",
                         f"{found['ratio_vs_tend']:.2f}", f"{found['cpu_median_ms']:.0f}",
                         f"{found['cpu_ratio_vs_tend']:.2f}"], widths))
         charts = same.get("chart")
@@ -600,19 +604,6 @@ def mpl_line_chart(series: list[tuple[str, Any, list[tuple[int, float]]]], *, wi
     png = mpl_chart_png(series, width=width, height=height, y_max=y_max, language=language,
                         y_step=y_step)
     return Image(io.BytesIO(png), width=width, height=height)
-
-
-def thumbnail_by_path(point: Any, width: float, language: str) -> list[Any]:
-    """Tend's `_thumbnail`, but handing ReportLab the stored file's path instead of its bytes:
-    ReportLab then reads the JPEG header and embeds the bytes without decoding them."""
-    from django.core.files.storage import default_storage
-    from reportlab.platypus import Image
-
-    from tracker.reports import i18n, pdf
-
-    image = Image(default_storage.path(point.thumbnail_name), width=width, height=width * 0.75,
-                  kind="proportional")
-    return [image, pdf._p(i18n.date(point.date, language), "small")]
 
 
 # --- WeasyPrint: the same report as HTML/CSS ------------------------------------------------------
@@ -871,7 +862,6 @@ class Worker:
         self.renders = renders
         self.last_pdf = b""
         self.last_cpu = 0.0
-        self.collect = False  # tend-gc: a full garbage collection after each render, timed with it
 
     def render(self) -> float:
         """One report_render of a new Report row; returns the wall time of report_render alone."""
@@ -886,8 +876,6 @@ class Worker:
         cpu = time.process_time()
         started = time.perf_counter()
         done = report_render(report_id=report.pk)
-        if self.collect:
-            gc.collect()
         elapsed = time.perf_counter() - started
         self.last_cpu = time.process_time() - cpu
         if done is None or done.status != ReportStatus.READY:
@@ -906,16 +894,50 @@ class Worker:
             tracemalloc.stop()
 
 
-def apply_variant(variant: str, patches: Patches) -> None:
+def apply_variant(variant: str, patches: Patches) -> int:
+    """Switch this process to `variant` (until `patches.undo()`); returns how many rl_accel
+    functions were swapped for their Python versions (noaccel variants), else 0."""
     from tracker.reports import pdf
     from tracker.services import reports as report_service
 
-    if variant == "tend-paths":
-        patches.set(pdf, "_thumbnail", thumbnail_by_path)
-    elif variant == "matplotlib":
+    if variant.startswith("noaccel"):
+        # Only in the interleaved worker (the per-process ones hide _rl_accel from the import).
+        swapped = rl_accel_python(patches)
+        if variant == "noaccel-a85":
+            from reportlab import rl_config
+
+            patches.set(rl_config, "useA85", 1)
+        return swapped
+    if variant == "matplotlib":
         patches.set(pdf, "_line_chart", mpl_line_chart)
     elif variant == "weasyprint":
         patches.set(report_service, "render_pdf", weasy_render_pdf)
+    return 0
+
+
+def rl_accel_python(patches: Patches) -> int:
+    """Swap ReportLab's Python versions of the rl_accel functions in for the C ones, wherever a
+    loaded ReportLab or Tend module (or one of its classes) holds them; returns how many attributes
+    were swapped. The Python versions exist only when `reportlab._rl_testing` was set before
+    rl_accel was first imported (see child_main)."""
+    from reportlab.lib import rl_accel
+
+    swap = {id(c): p for name, c in rl_accel._c_funcs.items() if (p := rl_accel._py_funcs.get(name))}
+    if len(swap) != len(rl_accel._c_funcs) or not swap:
+        raise SystemExit("ReportLab's Python versions of the rl_accel functions are not loaded")
+    swapped = 0
+    for name, module in list(sys.modules.items()):
+        if module is None or not name.startswith(("reportlab", "tracker")):
+            continue
+        owners = [module, *(v for v in vars(module).values()
+                            if isinstance(v, type) and v.__module__ == name)]
+        for owner in owners:
+            for attr, value in list(vars(owner).items()):
+                if id(value) in swap:  # the C functions stay alive in _c_funcs: their ids are theirs
+                    patches.set(owner, attr, swap[id(value)] if owner is module
+                                else staticmethod(swap[id(value)]))
+                    swapped += 1
+    return swapped
 
 
 def import_library(variant: str) -> float:
@@ -1045,6 +1067,12 @@ def child_main(args: argparse.Namespace) -> int:
     variant = args.child
     if variant.startswith("noaccel"):
         sys.modules["_rl_accel"] = None  # type: ignore[assignment]  # rl_accel falls back to Python
+    import reportlab
+
+    if variant == "interleaved":
+        # rl_accel then defines its Python versions next to the C ones (and still uses the C ones),
+        # so that the noaccel variants can switch to them in this process.
+        reportlab._rl_testing = True  # type: ignore[attr-defined]
     from reportlab import rl_config
 
     if variant == "tend-noshapecheck":
@@ -1064,8 +1092,9 @@ def child_main(args: argparse.Namespace) -> int:
 
     if variant == "noaccel-a85":
         rl_config.useA85 = 1
-    accel_c = not rl_accel._py_funcs and all(
-        type(f).__name__ == "builtin_function_or_method" for f in rl_accel._c_funcs.values())
+    accel_c = bool(rl_accel._c_funcs) and all(
+        getattr(rl_accel, name) is f and type(f).__name__ == "builtin_function_or_method"
+        for name, f in rl_accel._c_funcs.items()) and not set(rl_accel.__all__) - set(rl_accel._c_funcs)
     if variant.startswith("noaccel") and accel_c:
         raise SystemExit("could not hide rl_accel")
     worker = Worker(args.course, args.renders)
@@ -1074,9 +1103,9 @@ def child_main(args: argparse.Namespace) -> int:
         return interleaved(worker, args)
 
     import_ms = import_library(variant)
-    worker.collect = variant == "tend-gc"
     patches = Patches()
-    apply_variant(variant, patches)
+    if variant in ("matplotlib", "weasyprint"):
+        apply_variant(variant, patches)
     rss_before = peak_rss_mb()
     first = worker.render()
     samples, cpu, rss = [], [], [rss_now_mb()]
@@ -1113,11 +1142,12 @@ def interleaved(worker: Worker, args: argparse.Namespace) -> int:
         import_library(variant)
     samples: dict[str, list[float]] = {v: [] for v in variants}
     cpu: dict[str, list[float]] = {v: [] for v in variants}
+    swapped: dict[str, int] = {}
     rng = random.Random(7)
     for round_ in range(args.renders + 1):
         for variant in rng.sample(variants, len(variants)):
             patches = Patches()
-            apply_variant(variant, patches)
+            swapped[variant] = apply_variant(variant, patches)
             try:
                 elapsed = worker.render()
             finally:
@@ -1126,6 +1156,7 @@ def interleaved(worker: Worker, args: argparse.Namespace) -> int:
                 samples[variant].append(elapsed)
                 cpu[variant].append(worker.last_cpu)
     result = {"rounds": args.renders, "peak_rss_mb": round(peak_rss_mb(), 1),
+              "rl_accel_swapped": {v: n for v, n in swapped.items() if v.startswith("noaccel")},
               "variants": {v: stats_ms(s, cpu[v]) for v, s in samples.items()},
               "chart": chart_microbench(worker, max(15, args.renders), "matplotlib" in variants)}
     print(MARK + json.dumps(result), flush=True)
@@ -1137,7 +1168,7 @@ def main() -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--renders", type=int, default=15, help="timed renders per variant (15)")
     parser.add_argument("--skip", type=lambda s: [v for v in s.split(",") if v], default=[],
-                        help="comma-separated: noaccel, tend-paths, tend-noshapecheck, tend-gc, matplotlib, "
+                        help="comma-separated: noaccel (both), noaccel-a85, tend-noshapecheck, matplotlib, "
                              "weasyprint")
     parser.add_argument("--save-pdfs", type=Path, help="keep one PDF of each variant in this folder")
     parser.add_argument("--output", type=Path, help="where to write the figures (bench/results/reports.json)")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import shlex
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -28,6 +29,9 @@ QUICK_OUTPUT = RESULTS_DIR / "RESULTS-quick.md"
 NAMES = ("http", "photos", "reports")
 DASH = "\N{EN DASH}"  # no figure; and between the two ends of a range
 
+SCRIPTS = {name: f"bench/{name}.py" for name in NAMES} | {"http": "bench/http_load.py"}
+PYTHON = ".venv/bin/python"
+# The default commands, shown when a JSON does not record the command line that made it.
 COMMANDS = {
     "http": ".venv/bin/python bench/http_load.py",
     "photos": ".venv/bin/python bench/photos.py",
@@ -58,9 +62,7 @@ REPORT_VARIANTS = {
     "tend": "Tend: ReportLab + rl_accel, native charts, stored JPEGs",
     "noaccel": "ReportLab without rl_accel, `useA85 = 0`",
     "noaccel-a85": "ReportLab without rl_accel, `useA85 = 1` (its defaults)",
-    "tend-paths": "what-if: thumbnails handed over by file path",
     "tend-noshapecheck": "what-if: `rl_config.shapeChecking = 0`",
-    "tend-gc": "what-if: `gc.collect()` after each render (timed)",
     "matplotlib": "ReportLab + matplotlib charts (PNG)",
     "weasyprint": "WeasyPrint: HTML/CSS, inline SVG charts",
 }
@@ -118,12 +120,24 @@ def when(stamp: Any) -> str:
 
 
 def minmax(figures: dict[str, Any]) -> str:
-    return f"{num(figures.get('min_ms'))}{DASH}{num(figures.get('max_ms'))} ms"
+    low, high = figures.get("min_ms"), figures.get("max_ms")
+    if low is None and high is None:
+        return DASH
+    return f"{num(low)}{DASH}{num(high)} ms"
+
+
+def ran(data: dict[str, Any], default: str) -> str:
+    """The command line a JSON records (`argv`: the script's path, then its arguments), else
+    `default`."""
+    argv = data.get("argv")
+    if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
+        return default
+    return f"{PYTHON} {shlex.join(argv)}"
 
 
 def command_line(command: str, data: dict[str, Any]) -> str:
-    return f"Command: `{command}`" + (" (quick mode: a smoke check, not figures)"
-                                      if data.get("quick") else "")
+    return f"Command: `{ran(data, command)}`" + (" (quick mode: a smoke check, not figures)"
+                                                 if data.get("quick") else "")
 
 
 def loads(values: Any) -> str:
@@ -221,7 +235,7 @@ def http_goals(goals: Goals, data: dict[str, Any] | None) -> None:
                      f"p99 < {GOAL_P99_MS:.0f} ms, each Tend endpoint at each scale",
                      f"median at the largest scale <= {GOAL_GROWTH}x the smallest",
                      f"one-year adherence in-process: median < {GOAL_ADHERENCE_MS:.0f} ms",
-                     "EXPLAIN: every hot query uses an index (no Seq Scan on a big table)"):
+                     "EXPLAIN: no hot query of Tend reads a big table by Seq Scan"):
             goals.missing(goal)
         return
     scales = data.get("scales", [])
@@ -263,12 +277,12 @@ def http_goals(goals: Goals, data: dict[str, Any] | None) -> None:
         plans = hot_plans(scale)
         scanned = [p for p in plans if p.get("big_seq_scans")]
         where = sorted({f"{p['endpoint']} ({', '.join(p['big_seq_scans'])})" for p in scanned})
-        measured = f"{len(plans) - len(scanned)} of {len(plans)} use an index"
+        measured = f"{len(plans) - len(scanned)} of {len(plans)} hot queries read no big table by Seq Scan"
         if where:
             measured += "; Seq Scan: " + "; ".join(where)
         result = "holds" if not scanned else f"**misses by {len(scanned)} of {len(plans)} queries**"
-        goals.add(f"EXPLAIN at {patients} patients: every hot query of Tend uses an index "
-                  "(no Seq Scan on a big table)", measured, result if plans else "not measured")
+        goals.add(f"EXPLAIN at {patients} patients: no hot query of Tend reads a big table by Seq Scan",
+                  measured, result if plans else "not measured")
 
 
 def hot_plans(scale: dict[str, Any]) -> list[dict[str, Any]]:
@@ -385,11 +399,13 @@ def http_section(data: dict[str, Any], command: str) -> list[str]:
         rows = []
         for name, figures in inprocess.get("endpoints", {}).items():
             rows.append([http.get(name, {}).get("label", name), count(figures.get("queries")),
-                         ms(figures.get("median_ms")), ms(figures.get("sql_median_ms")),
-                         ms(figures.get("python_median_ms")), ratio(figures.get("ratio"))
-                         if "ratio" in figures else ""])
-        out += table(["endpoint", "queries", "median", "SQL", "Python", "ratio"], rows)
-        out.append("")
+                         ms(figures.get("median_ms")), ms(figures.get("p99_ms")), minmax(figures),
+                         ms(figures.get("sql_median_ms")), ms(figures.get("python_median_ms")),
+                         ratio(figures.get("ratio")) if "ratio" in figures else ""])
+        out += table(["endpoint", "queries", "median", "p99", f"min{DASH}max", "SQL (median)",
+                      "Python (median)", "ratio"], rows)
+        out += ["", f"{data.get('repeats', '?')} runs per endpoint, round-robin; p99 by nearest rank "
+                "(under 100 runs, the slowest); SQL and Python: the medians of each.", ""]
 
     out += ["### One-year adherence, in-process", ""]
     rows = []
@@ -506,7 +522,7 @@ def photos_section(data: dict[str, Any], command: str) -> list[str]:
 
 def reports_section(data: dict[str, Any], command: str) -> list[str]:
     machine, scenario = data.get("machine", {}), data.get("scenario", {})
-    out = [f"Command: `{command}`", "",
+    out = [command_line(command, data), "",
            f"Run {when(data.get('when'))}; {data.get('renders_per_variant', '?')} timed renders per variant "
            f"in warm worker processes; load average {loads(machine.get('load_average_before'))} before, "
            f"{loads(machine.get('load_average_after'))} after"
@@ -537,7 +553,7 @@ def reports_section(data: dict[str, Any], command: str) -> list[str]:
                      ratio(found.get("ratio_vs_tend", 1.0 if variant == "tend" else None)),
                      ratio(found.get("cpu_ratio_vs_tend", 1.0 if variant == "tend" else None)),
                      f"{num(found.get('peak_rss_mb'))} MB", num(found.get("rss_growth_mb_per_render")),
-                     num(found.get("tracemalloc_peak_mb")), f"{found.get('pdf_pages', '?')} p., "
+                     num(found.get("tracemalloc_peak_mb")), f"{count(found.get('pdf_pages'))} p., "
                      f"{num(found.get('pdf_kb'))} KB"])
     out += ["Each variant in its own warm worker process:", ""]
     out += table(["variant", "median", "p90", f"min{DASH}max", "CPU", "ratio", "ratio (CPU)", "peak RSS",
@@ -552,13 +568,16 @@ def reports_section(data: dict[str, Any], command: str) -> list[str]:
 
     same = data.get("same_process", {})
     if same.get("variants"):
-        out += [f"In-process variants interleaved in one worker ({same.get('rounds', '?')} rounds, random "
-                "order; compare these ratios):", ""]
-        rows = [[REPORT_VARIANTS.get(v, v), ms(f.get("median_ms")), ms(f.get("p90_ms")),
+        out += [f"Variants interleaved in one worker ({same.get('rounds', '?')} rounds, random order; "
+                "compare these ratios):", ""]
+        rows = [[REPORT_VARIANTS.get(v, v), ms(f.get("median_ms")), ms(f.get("p90_ms")), minmax(f),
                  ms(f.get("cpu_median_ms")), ratio(f.get("ratio_vs_tend")), ratio(f.get("cpu_ratio_vs_tend"))]
                 for v, f in same["variants"].items()]
-        out += table(["variant", "median", "p90", "CPU", "ratio", "ratio (CPU)"], rows)
+        out += table(["variant", "median", "p90", f"min{DASH}max", "CPU", "ratio", "ratio (CPU)"], rows)
         out.append("")
+        if any(v.startswith("noaccel") for v in same["variants"]):
+            out += ["Without rl_accel in that worker: ReportLab's own Python versions of the accelerated "
+                    "functions swapped in for the C ones.", ""]
     elif same.get("error"):
         out += [f"The interleaved worker failed: {same['error']}.", ""]
 
@@ -695,7 +714,7 @@ def render(paths: dict[str, Path], quick: bool = False) -> str:
         try:
             fill(goals, runs[name])
         except (KeyError, TypeError, ValueError, AttributeError) as error:
-            goals.add(f"goals of `bench/{name}.py`", DASH,
+            goals.add(f"goals of `{SCRIPTS[name]}`", DASH,
                       f"unreadable JSON ({type(error).__name__}: {error})")
     out += ["## Goals (issue 6)", "", *goals.lines(), ""]
 
@@ -734,7 +753,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="read the *-quick.json files and write bench/results/RESULTS-quick.md")
     parser.add_argument("--dir", type=Path, default=RESULTS_DIR, help="where the JSON files are")
     for name in NAMES:
-        parser.add_argument(f"--{name}", type=Path, help=f"the JSON of bench/{name}.py (overrides --dir)")
+        parser.add_argument(f"--{name}", type=Path, help=f"the JSON of {SCRIPTS[name]} (overrides --dir)")
     parser.add_argument("--output", type=Path, help="the markdown to write (bench/RESULTS.md; "
                         "bench/results/RESULTS-quick.md with --quick)")
     args = parser.parse_args(argv)

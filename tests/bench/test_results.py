@@ -60,7 +60,8 @@ def scale(patients: int, create_ratio: float, p50_factor: float) -> dict[str, An
                   "baseline": "", "expect": 200} for n, lbl in BASELINES]
     endpoints += [{"name": n, "label": lbl, "method": "GET", "path": "/", "who": "nurse", "body": "",
                    "baseline": b, "expect": 200} for n, lbl, b in TEND]
-    inprocess = {name: {"queries": 3, "median_ms": 8.5, "sql_median_ms": 2.0, "python_median_ms": 6.5,
+    inprocess = {name: {"runs": 30, "queries": 3, "median_ms": 8.5, "p99_ms": 31.4, "min_ms": 7.9,
+                        "max_ms": 31.4, "sql_median_ms": 2.0, "python_median_ms": 6.5,
                         "sql_statements": ["SELECT 1"], "plans": [0], "profile": {}}
                  for name in http}
     return {
@@ -145,7 +146,10 @@ def reports_json() -> dict[str, Any]:
     tend["split"] = {"charts": 4, "thumbnails": 15, "images_embedded": 15, "total_ms": 300.0,
                      "total_cpu_ms": 280.0, "data_gather_ms": 30.0, "data_gather_share": 0.1,
                      "data_gather_cpu_ms": 30.0, "data_gather_cpu_share": 0.11}
+    weasyprint = {**variant("weasyprint", 900.0), "pdf_pages": None, "label": "WeasyPrint"}
     return {"benchmark": "bench/reports.py", "when": "2026-01-01T10:20:00+00:00",
+            "argv": ["bench/reports.py", "--renders", "5", "--skip", "noaccel", "--save-pdfs",
+                     "/tmp/my pdfs"],
             "machine": {"python": "3.11.7", "cpus": 2, "platform": "Linux", "kernel": "6.1.0",
                         "cpu_model": "Test CPU @ 2.0GHz", "memory_gb": 23.5,
                         "load_average_before": [1.0, 1.0, 1.0], "load_average_after": [1.0, 1.0, 1.0],
@@ -155,13 +159,15 @@ def reports_json() -> dict[str, Any]:
             "goals": {"median_s": 2.0, "peak_rss_mb": 300, "met": True, "rss_goal_passed_after_renders": 23},
             "scenario": {"applications": 84, "symptom_entries": 84, "photos_ready": 24, "reviews": 24,
                          "debridements": 3, "alerts": 4, "thumbnail_kb_mean": 27.0},
-            "tend": tend, "per_process": {"tend": tend, "weasyprint": {"error": "worker exited with 1",
-                                                                       "variant": "weasyprint",
-                                                                       "label": "WeasyPrint"}},
+            "tend": tend, "per_process": {"tend": tend, "weasyprint": weasyprint,
+                                          "matplotlib": {"error": "worker exited with 1",
+                                                         "variant": "matplotlib", "label": "matplotlib"}},
             "tend_control_process": variant("tend", 320.0),
-            "same_process": {"rounds": 15, "peak_rss_mb": 250.0,
+            "same_process": {"rounds": 15, "peak_rss_mb": 250.0, "rl_accel_swapped": {"noaccel": 33},
                              "variants": {"tend": {**variant("tend", 290.0), "ratio_vs_tend": 1.0,
-                                                   "cpu_ratio_vs_tend": 1.0}}},
+                                                   "cpu_ratio_vs_tend": 1.0},
+                                          "noaccel": {**variant("noaccel", 310.0), "ratio_vs_tend": 1.07,
+                                                      "cpu_ratio_vs_tend": 1.08}}},
             "notes": []}
 
 
@@ -198,7 +204,8 @@ def test_goals_say_what_holds_and_by_how_much_a_goal_is_missed(results: ModuleTy
     assert "12 ms | holds" in goal_line(text, "one-year adherence in-process at 500")
     # The baseline's Seq Scan is listed, not counted against Tend.
     explain = goal_line(text, "EXPLAIN at 500 patients")
-    assert "2 of 3 use an index" in explain and "**misses by 1 of 3 queries**" in explain
+    assert "2 of 3 hot queries read no big table by Seq Scan" in explain
+    assert "**misses by 1 of 3 queries**" in explain and "index" not in explain
     assert "1.20 | holds" in goal_line(text, "photo render / minimal Pillow pipeline <= 2.0, 12 MP")
     assert "111 ms | holds" in goal_line(text, "photo upload")
     assert "294 ms | holds" in goal_line(text, "12-week report: median")
@@ -209,8 +216,42 @@ def test_goals_say_what_holds_and_by_how_much_a_goal_is_missed(results: ModuleTy
     assert "Test CPU @ 2.0GHz" in text and "2026-01-01 10:10 UTC" in text and "| pillow-heif |" in text
     assert "| 1,750,000 |" in text  # applications at 5,000 patients, with a thousands separator
     assert f"| 90{DASH}110 |" in text  # req/s of the slowest and the fastest round
-    assert "failed: worker exited with 1" in text  # the WeasyPrint worker
+    assert "failed: worker exited with 1" in text  # the matplotlib worker
+    assert f"| {DASH} p., 373 KB |" in text and "None" not in text  # WeasyPrint's pages: not counted
+    assert "bench/http.py" not in text
     assert "{DASH}" not in text
+
+
+def test_in_process_tables_show_the_spread(results: ModuleType, tmp_path: Path) -> None:
+    out = tmp_path / "RESULTS.md"
+    assert results.main(["--dir", str(tmp_path), "--http", str(write(tmp_path, "http", http_json())),
+                         "--reports", str(write(tmp_path, "reports", reports_json())),
+                         "--output", str(out)]) == 0
+    text = out.read_text()
+    header = next(line for line in text.splitlines() if line.startswith("| endpoint | queries |"))
+    assert f"| median | p99 | min{DASH}max |" in header
+    row = next(line for line in text.splitlines()
+               if line.startswith("| GET /api/v1/review-queue/ | 3 |"))
+    assert f"| 8.5 ms | 31 ms | 7.9{DASH}31 ms |" in row
+    # The interleaved reports block has min-max too, and names what "without rl_accel" means there.
+    row = next(line for line in text.split("interleaved in one worker")[1].splitlines()
+               if line.startswith("| ReportLab without rl_accel, `useA85 = 0` |"))
+    assert f"| 279{DASH}403 ms |" in row and "| 1.08 |" in row
+    assert "Python versions of the accelerated functions" in text
+
+
+def test_the_recorded_command_line_is_shown(results: ModuleType, tmp_path: Path) -> None:
+    out = tmp_path / "RESULTS.md"
+    photos = {**photos_json(), "argv": ["bench/photos.py", "--sqlite"]}
+    assert results.main(["--dir", str(tmp_path), "--http", str(write(tmp_path, "http", http_json())),
+                         "--photos", str(write(tmp_path, "photos", photos)),
+                         "--reports", str(write(tmp_path, "reports", reports_json())),
+                         "--output", str(out)]) == 0
+    text = out.read_text()
+    assert "Command: `.venv/bin/python bench/photos.py --sqlite`" in text
+    assert ("Command: `.venv/bin/python bench/reports.py --renders 5 --skip noaccel --save-pdfs "
+            "'/tmp/my pdfs'`") in text
+    assert "Command: `.venv/bin/python bench/http_load.py`" in text  # no argv: the default command
 
 
 def test_a_missing_benchmark_is_not_run(results: ModuleType, tmp_path: Path) -> None:
