@@ -4,11 +4,13 @@ on the device, logout clears it)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -26,7 +28,8 @@ from tests.browser.conftest import (
     wait_for_service_worker,
 )
 from tests.processes import wait_until
-from tracker.models import Application, Photo, Review, SymptomEntry
+from tracker import clock
+from tracker.models import Application, Photo, Review, SymptomEntry, TreatmentCourse
 from tracker.services import reviews
 
 pytestmark = pytest.mark.browser
@@ -209,6 +212,34 @@ def test_a_nurse_sees_the_push_score_as_she_types_and_the_review_keeps_it(
     assert (review.length_cm, review.width_cm, review.exudate, review.tissue_type) == (
         Decimal(length), Decimal(width), exudate, tissue)
     assert review.reviewer_id == people.nurse.pk
+
+
+# --- The physician's course form -------------------------------------------------------------------------
+
+def test_the_course_form_starts_on_the_patients_today_not_the_utc_day_nor_the_physicians(
+        people: People, new_context: Any) -> None:
+    # 22:30 yesterday in Helen's Denver: already tomorrow in UTC and for a physician in New York.
+    helen_day = clock.today_in(people.patient.timezone) - dt.timedelta(days=1)
+    instant = dt.datetime.combine(helen_day, dt.time(22, 30), tzinfo=ZoneInfo(people.patient.timezone))
+    physician_zone = "America/New_York"
+    assert instant.astimezone(dt.UTC).date() == helen_day + dt.timedelta(days=1)
+    assert instant.astimezone(ZoneInfo(physician_zone)).date() == helen_day + dt.timedelta(days=1)
+    page = new_context(timezone_id=physician_zone).new_page()
+    page.clock.set_fixed_time(instant)
+
+    sign_in(page, "physician")
+    go(page, f"#/patient/{people.patient.pk}", "Helen Mercer")
+    start = page.locator("#prescribe input[name=start_date]")
+    start.scroll_into_view_if_needed()
+    screenshot(page, "physician-course-form-start-date")
+    assert start.input_value() == helen_day.isoformat()
+
+    # The default is what the server stores as the course's first day.
+    page.fill("#prescribe input[name=body_site]", "Left calf")
+    page.click("#prescribe button[type=submit]")
+    page.locator("#banner", has_text="Saved").wait_for()
+    course = TreatmentCourse.objects.get(patient=people.patient, body_site="Left calf")
+    assert course.start_date == helen_day
 
 
 # --- Installable -----------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 import { get, patch, post, uuid } from "./api.js";
 import { formatDate, t } from "./i18n.js";
 import { EXUDATE, TISSUE, area, pushScore } from "./push.js";
-import { banner, errorMessage, field, h, isoWithOffset, localDateTimeValue, newView } from "./ui.js";
+import { banner, errorMessage, field, h, isoWithOffset, localDateTimeValue, newView, todayIn } from "./ui.js";
 
 function loading(show, title) {
   show(h("h1", {}, title), h("p", { class: "loading" }, t("loading")));
@@ -30,21 +30,22 @@ export async function patients(state) {
   return state;
 }
 
-function courseForm(patientId, onSaved) {
+// The course's days are the patient's days: it starts, by default, on her today.
+function courseForm(person, onSaved) {
   const inputs = {
     medication: h("input", { name: "medication", value: "Sodium thiosulfate", required: true, maxlength: "120" }),
     concentration_percent: h("input", { name: "concentration_percent", type: "number", min: "0.01", max: "100", step: "0.01", value: "10", required: true }),
     vehicle: h("input", { name: "vehicle", value: "Oil-in-water emulsion", required: true, maxlength: "120" }),
     body_site: h("input", { name: "body_site", required: true, maxlength: "120" }),
     applications_per_day: h("input", { name: "applications_per_day", type: "number", min: "1", max: "6", value: "1", required: true }),
-    start_date: h("input", { name: "start_date", type: "date", value: new Date().toISOString().slice(0, 10), required: true }),
+    start_date: h("input", { name: "start_date", type: "date", value: todayIn(person.timezone), required: true }),
     instructions: h("textarea", { name: "instructions", rows: "3", maxlength: "4000" }),
   };
   const form = h("form", { id: "prescribe", onsubmit: async (event) => {
     event.preventDefault();
     try {
       await post("/api/v1/courses/", {
-        id: uuid(), patient: patientId, medication: inputs.medication.value,
+        id: uuid(), patient: person.id, medication: inputs.medication.value,
         concentration_percent: inputs.concentration_percent.value, vehicle: inputs.vehicle.value,
         body_site: inputs.body_site.value, applications_per_day: Number(inputs.applications_per_day.value),
         start_date: inputs.start_date.value, instructions: inputs.instructions.value,
@@ -152,7 +153,7 @@ export async function patient(state, id) {
       sections.push(debridementForm(active, reload));
       sections.push(await reportsSection(active));
     }
-    if (state.me.role === "physician") sections.push(courseForm(id, reload));
+    if (state.me.role === "physician") sections.push(courseForm(person, reload));
     mount(...sections);
   } catch (error) {
     banner(errorMessage(error));

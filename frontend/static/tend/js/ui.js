@@ -86,3 +86,17 @@ export function isoWithOffset(date = new Date()) {
   const sign = offset >= 0 ? "+" : "-";
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}${sign}${pad(offset / 60)}:${pad(offset % 60)}`;
 }
+
+// Today's date (YYYY-MM-DD) in an IANA time zone: a patient's days are her own zone's days, not
+// the UTC day (toISOString) nor the day of whoever holds the device. A zone this browser does not
+// know falls back to the device's day.
+export function todayIn(timeZone, date = new Date()) {
+  try {
+    const parts = Object.fromEntries(new Intl.DateTimeFormat("en-CA", {
+      timeZone, year: "numeric", month: "2-digit", day: "2-digit",
+    }).formatToParts(date).map((part) => [part.type, part.value]));
+    return `${parts.year}-${parts.month}-${parts.day}`;
+  } catch {
+    return localDateTimeValue(date).slice(0, 10);
+  }
+}
