@@ -1,6 +1,7 @@
 """The photo task's reliability, in process: retries with backoff and jitter, the final `failed`,
 the sweeper's choice of stale photos, an upload while the broker is down, and the Celery settings
-that make a lost worker's task come back. The real worker and Redis are in tests/test_photo_pipeline.py.
+that make a lost worker's task come back. The real worker and Redis are in
+tests/system/test_photo_pipeline.py.
 """
 
 from __future__ import annotations
