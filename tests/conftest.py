@@ -17,10 +17,11 @@ import pytest
 import redis
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 from rest_framework.test import APIClient
 
-from tracker import clock
-from tracker.models import Patient, Role, TreatmentCourse, User
+from tracker import clock, tasks
+from tracker.models import Patient, Photo, PhotoStatus, Role, TreatmentCourse, User
 from tracker.services import courses, people
 
 PASSWORD = "correct-horse-battery-staple"
@@ -122,6 +123,21 @@ def make_course(patient: Patient, physician: User, *, days_ago: int = 30, per_da
     return course
 
 
+def make_photo(course: TreatmentCourse, by: User, *, hours_ago: float = 1,
+               status: str = PhotoStatus.READY, voided: bool = False) -> Photo:
+    """A photo row as the worker leaves it (its files do not matter where this is used)."""
+    taken_at = timezone.now() - dt.timedelta(hours=hours_ago)
+    return Photo.objects.create(
+        course=course, patient_id=course.patient_id, recorded_by=by, taken_at=taken_at,
+        local_date=clock.local_date(taken_at, course.patient.timezone), status=status,
+        upload_format="JPEG", upload_bytes=1000,
+        **({"width": 1200, "height": 900, "sha256": "a" * 64, "image_name": "x/full.jpg",
+            "thumbnail_name": "x/thumbnail.jpg"} if status == PhotoStatus.READY else {}),
+        entered_in_error_at=timezone.now() if voided else None,
+        entered_in_error_by=by if voided else None,
+    )
+
+
 @pytest.fixture
 def cast(db: Any) -> Cast:
     admin = User.objects.create_superuser("admin", None, PASSWORD)
@@ -153,3 +169,15 @@ def api() -> Any:
         return client
 
     return make
+
+
+@pytest.fixture
+def renders_sent(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The args of every render_report.apply_async, recorded instead of sent to a broker."""
+    calls: list[list[str]] = []
+
+    def record(args: Any = None, kwargs: Any = None, **options: Any) -> None:
+        calls.append(list(args))
+
+    monkeypatch.setattr(tasks.render_report, "apply_async", record)
+    return calls

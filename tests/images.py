@@ -7,12 +7,18 @@ import io
 import struct
 import zlib
 
-from PIL import Image, ImageCms, ImageDraw
+from PIL import Image, ImageCms, ImageDraw, ImageStat
 
 GPS_MARKER = "GPS-SECRET-HOME"
 XMP_MARKER = b"XMP-SECRET-MARKER"
 COMMENT_MARKER = b"COMMENT-SECRET-MARKER"
 MAKER_MARKER = b"MAKERNOTE-SECRET"
+
+
+def is_red(image: Image.Image, box: tuple[int, int, int, int]) -> bool:
+    """Whether the mean colour of `box` in `image` is the red of the scene's bar."""
+    r, g, b = ImageStat.Stat(image.crop(box)).mean[:3]
+    return r > 180 and g < 80 and b < 80
 
 
 def _scene(width: int, height: int) -> Image.Image:

@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
-from tracker import clock
-from tracker.models import Alert, AlertStatus, Photo, PhotoStatus, TreatmentCourse, User
+from tests.conftest import PROBLEM, make_photo
+from tracker.models import Alert, AlertStatus, TreatmentCourse
 
-PROBLEM = "application/problem+json"
 REVIEW = {"length_cm": "2.0", "width_cm": "1.5", "exudate": "moderate", "tissue_type": "slough"}
 # Alerts opened by a review's flags; other rules (the healing checkpoint) are not this file's.
 REVIEW_KINDS = ("review_infection", "review_flagged")
-
-
-def make_photo(course: TreatmentCourse, by: User) -> Photo:
-    taken_at = timezone.now() - dt.timedelta(hours=1)
-    return Photo.objects.create(
-        course=course, patient_id=course.patient_id, recorded_by=by, taken_at=taken_at,
-        local_date=clock.local_date(taken_at, course.patient.timezone), status=PhotoStatus.READY,
-        upload_format="JPEG", upload_bytes=1000, width=1200, height=900, sha256="a" * 64,
-        image_name="x/full.jpg", thumbnail_name="x/thumbnail.jpg",
-    )
 
 
 @pytest.fixture

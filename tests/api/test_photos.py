@@ -15,14 +15,14 @@ from django.conf import settings as django_settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
-from PIL import Image, ImageStat
+from PIL import Image
 
 from tests import images
+from tests.conftest import PROBLEM
+from tests.images import is_red
 from tracker import imaging, tasks
 from tracker.models import AuditEvent, CourseStatus, Photo, PhotoStatus, TreatmentCourse
 from tracker.services import photos
-
-PROBLEM = "application/problem+json"
 
 
 @pytest.fixture
@@ -66,11 +66,6 @@ def fetch(client: Any, photo_id: str, which: str) -> tuple[Any, bytes]:
     response = client.get(f"/api/v1/photos/{photo_id}/{which}/")
     body = b"".join(response.streaming_content) if response.streaming else response.content
     return response, body
-
-
-def is_red(image: Image.Image, box: tuple[int, int, int, int]) -> bool:
-    r, g, b = ImageStat.Stat(image.crop(box)).mean[:3]
-    return r > 180 and g < 80 and b < 80
 
 
 @pytest.fixture

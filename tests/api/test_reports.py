@@ -11,21 +11,9 @@ import pytest
 from django.utils import timezone
 
 from tests.conftest import assert_problem
-from tracker import clock, tasks
+from tracker import clock
 from tracker.models import AuditEvent, Report, ReportStatus, TreatmentCourse
 from tracker.services import reports
-
-
-@pytest.fixture
-def sent(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
-    """The args of every render_report.apply_async, recorded instead of sent to a broker."""
-    calls: list[list[str]] = []
-
-    def record(args: Any = None, kwargs: Any = None, **options: Any) -> None:
-        calls.append(list(args))
-
-    monkeypatch.setattr(tasks.render_report, "apply_async", record)
-    return calls
 
 
 @pytest.fixture
@@ -54,12 +42,12 @@ def ready_report(cast: Any) -> Report:
 # --- Requesting a report --------------------------------------------------------------------------
 @pytest.mark.parametrize("who", ["nurse", "physician"])
 def test_staff_on_the_team_request_a_report_that_is_enqueued_on_commit(
-        cast: Any, api: Any, sent: list[list[str]], django_capture_on_commit_callbacks: Any,
+        cast: Any, api: Any, renders_sent: list[list[str]], django_capture_on_commit_callbacks: Any,
         who: str) -> None:
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = api(cast.user(who)).post(f"/api/v1/courses/{cast.course.pk}/reports/", {},
                                             format="json")
-        assert sent == []  # nothing reaches the broker before the row is committed
+        assert renders_sent == []  # nothing reaches the broker before the row is committed
     assert response.status_code == 202, response.content
     body = response.json()
     assert body["status"] == "queued" and body["pdf_url"] is None and body["summary"] is None
@@ -73,7 +61,7 @@ def test_staff_on_the_team_request_a_report_that_is_enqueued_on_commit(
     assert report.enqueued_at is None
     for callback in callbacks:
         callback()
-    assert sent == [[str(report.pk)]]
+    assert renders_sent == [[str(report.pk)]]
     report.refresh_from_db()
     assert report.enqueued_at is not None
     event = AuditEvent.objects.get(action="report_request")
@@ -82,7 +70,7 @@ def test_staff_on_the_team_request_a_report_that_is_enqueued_on_commit(
 
 
 def test_a_request_with_a_period_keeps_it(cast: Any, request_report: Any,
-                                          sent: list[list[str]]) -> None:
+                                          renders_sent: list[list[str]]) -> None:
     start = cast.course.start_date + dt.timedelta(days=3)
     end = today(cast.course) - dt.timedelta(days=2)
     response = request_report(cast.nurse, cast.course, period_start=start.isoformat(),
@@ -90,7 +78,7 @@ def test_a_request_with_a_period_keeps_it(cast: Any, request_report: Any,
     assert response.status_code == 202, response.content
     report = Report.objects.get()
     assert (report.period_start, report.period_end) == (start, end)
-    assert sent == [[str(report.pk)]]
+    assert renders_sent == [[str(report.pk)]]
 
 
 @pytest.mark.parametrize(("who", "status"), [
@@ -100,25 +88,25 @@ def test_a_request_with_a_period_keeps_it(cast: Any, request_report: Any,
     ("other_physician", 404),
     ("admin", 404),  # an administrator sees no patient
 ])
-def test_others_cannot_request_a_report(cast: Any, request_report: Any, sent: list[list[str]],
+def test_others_cannot_request_a_report(cast: Any, request_report: Any, renders_sent: list[list[str]],
                                         who: str, status: int) -> None:
     response = request_report(cast.user(who), cast.course)
     assert_problem(response, status)
-    assert Report.objects.count() == 0 and sent == []
+    assert Report.objects.count() == 0 and renders_sent == []
     event = AuditEvent.objects.get(action="report_request")
     assert (event.actor_id, event.outcome, event.status_code) == (
         cast.user(who).pk, "denied", status)
 
 
 def test_a_request_for_a_course_that_does_not_exist_is_not_found(
-        cast: Any, request_report: Any, sent: list[list[str]]) -> None:
+        cast: Any, request_report: Any, renders_sent: list[list[str]]) -> None:
     missing = TreatmentCourse(pk=uuid.uuid4())
     assert_problem(request_report(cast.nurse, missing), 404)
-    assert Report.objects.count() == 0 and sent == []
+    assert Report.objects.count() == 0 and renders_sent == []
 
 
 def test_a_request_is_idempotent_by_its_client_id(cast: Any, request_report: Any,
-                                                  sent: list[list[str]]) -> None:
+                                                  renders_sent: list[list[str]]) -> None:
     report_id = str(uuid.uuid4())
     period = {"period_start": cast.course.start_date.isoformat(),
               "period_end": today(cast.course).isoformat()}
@@ -138,18 +126,18 @@ def test_a_request_is_idempotent_by_its_client_id(cast: Any, request_report: Any
                            period_end=period["period_end"])
     body = assert_problem(other, 409)
     assert list(body["errors"]) == ["id"] and "different period" in body["detail"]
-    assert Report.objects.count() == 1 and sent == [[report_id]]
+    assert Report.objects.count() == 1 and renders_sent == [[report_id]]
     report = Report.objects.get()
     assert (report.period_start, report.requested_by_id) == (cast.course.start_date, cast.nurse.pk)
 
 
 def test_a_report_id_of_another_course_is_a_conflict(cast: Any, request_report: Any,
-                                                     sent: list[list[str]]) -> None:
+                                                     renders_sent: list[list[str]]) -> None:
     report_id = str(uuid.uuid4())
     assert request_report(cast.nurse, cast.course, id=report_id).status_code == 202
     response = request_report(cast.other_nurse, cast.other_course, id=report_id)
     assert_problem(response, 409)
-    assert Report.objects.get().course_id == cast.course.pk and len(sent) == 1
+    assert Report.objects.get().course_id == cast.course.pk and len(renders_sent) == 1
 
 
 def _bad_periods() -> list[Any]:
@@ -172,7 +160,7 @@ def _bad_periods() -> list[Any]:
 
 @pytest.mark.parametrize(("period", "field", "words"), _bad_periods())
 def test_a_bad_period_is_refused_naming_the_field(cast: Any, request_report: Any,
-                                                  sent: list[list[str]], period: Any, field: str,
+                                                  renders_sent: list[list[str]], period: Any, field: str,
                                                   words: str) -> None:
     start, end = period(cast.course.start_date, today(cast.course))
     response = request_report(cast.physician, cast.course, period_start=str(start),
@@ -180,12 +168,12 @@ def test_a_bad_period_is_refused_naming_the_field(cast: Any, request_report: Any
     body = assert_problem(response, 400)
     assert list(body["errors"]) == [field]
     assert words in " ".join(body["errors"][field])
-    assert Report.objects.count() == 0 and sent == []
+    assert Report.objects.count() == 0 and renders_sent == []
     assert AuditEvent.objects.get(action="report_request").outcome == "rejected"
 
 
 def test_a_course_longer_than_two_years_cannot_be_reported_whole(
-        cast: Any, request_report: Any, sent: list[list[str]]) -> None:
+        cast: Any, request_report: Any, renders_sent: list[list[str]]) -> None:
     start = today(cast.course) - dt.timedelta(days=800)
     TreatmentCourse.objects.filter(pk=cast.course.pk).update(start_date=start)
     cast.course.refresh_from_db()
@@ -194,31 +182,31 @@ def test_a_course_longer_than_two_years_cannot_be_reported_whole(
     ok = request_report(cast.physician, cast.course,
                         period_start=(today(cast.course) - dt.timedelta(days=730)).isoformat())
     assert ok.status_code == 202, ok.content
-    assert Report.objects.count() == 1 and len(sent) == 1
+    assert Report.objects.count() == 1 and len(renders_sent) == 1
 
 
 def test_a_course_that_has_not_started_has_nothing_to_report_yet(
-        cast: Any, request_report: Any, sent: list[list[str]]) -> None:
+        cast: Any, request_report: Any, renders_sent: list[list[str]]) -> None:
     starts = today(cast.course) + dt.timedelta(days=3)
     TreatmentCourse.objects.filter(pk=cast.course.pk).update(start_date=starts)
     cast.course.refresh_from_db()
     body = assert_problem(request_report(cast.physician, cast.course), 400)
     assert list(body["errors"]) == ["course"] and str(starts) in body["errors"]["course"][0]
-    assert Report.objects.count() == 0 and sent == []
+    assert Report.objects.count() == 0 and renders_sent == []
 
 
 @pytest.mark.parametrize(("extra", "field"), [({"id": "x"}, "id"), ({"kind": "weekly"}, "kind"),
                                               ({"period_start": 20260101}, "period_start")])
 def test_a_request_with_a_bad_or_unknown_key_is_refused_naming_it(
-        cast: Any, request_report: Any, sent: list[list[str]], extra: dict[str, Any],
+        cast: Any, request_report: Any, renders_sent: list[list[str]], extra: dict[str, Any],
         field: str) -> None:
     body = assert_problem(request_report(cast.physician, cast.course, **extra), 400)
     assert field in body["errors"]
-    assert Report.objects.count() == 0 and sent == []
+    assert Report.objects.count() == 0 and renders_sent == []
 
 
 def test_a_period_of_a_completed_course_ends_on_its_last_day(
-        cast: Any, request_report: Any, sent: list[list[str]]) -> None:
+        cast: Any, request_report: Any, renders_sent: list[list[str]]) -> None:
     last = cast.course.start_date + dt.timedelta(days=10)
     TreatmentCourse.objects.filter(pk=cast.course.pk).update(end_date=last, status="completed")
     response = request_report(cast.physician, cast.course)

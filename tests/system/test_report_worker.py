@@ -9,19 +9,15 @@ always stopped (its whole process group) when the module is done.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.processes import CeleryWorker, wait_until
+from tests.processes import CeleryWorker, tail, wait_until
 from tracker import tasks
 from tracker.models import Report, ReportKind, ReportStatus
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-def _tail(log: Path, lines: int = 40) -> str:
-    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:]) if log.exists() else ""
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +28,7 @@ def worker(django_db_setup: None, django_db_blocker: Any,
     try:
         wait_until(lambda: " ready." in running.log.read_text(errors="replace")
                     or not running.alive(), timeout=30, what="the worker", log=running.log)
-        assert running.alive(), _tail(running.log)
+        assert running.alive(), tail(running.log)
         yield running
     finally:
         running.stop()
@@ -50,7 +46,7 @@ def test_a_requested_report_is_rendered_by_a_real_worker_and_served(
         return body if body["status"] in ("ready", "failed") else None
 
     body = wait_until(finished, timeout=25, what="the report", log=worker.log)
-    assert body["status"] == "ready", (body, _tail(worker.log))
+    assert body["status"] == "ready", (body, tail(worker.log))
     assert body["summary"]["applications_expected"] == 31
     report = Report.objects.get(pk=report_id)
     assert report.attempts == 1 and report.enqueued_at is not None

@@ -11,6 +11,7 @@ import pytest
 from PIL import Image, ImageStat
 
 from tests import images
+from tests.images import is_red
 from tracker import imaging
 
 RED = (220, 20, 20)
@@ -26,11 +27,6 @@ def decoded(data: bytes) -> Image.Image:
     image = Image.open(io.BytesIO(data))
     image.load()
     return image
-
-
-def is_red(image: Image.Image, box: tuple[int, int, int, int]) -> bool:
-    r, g, b = ImageStat.Stat(image.crop(box)).mean[:3]
-    return r > 180 and g < 80 and b < 80
 
 
 def bmp() -> bytes:

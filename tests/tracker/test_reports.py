@@ -154,18 +154,6 @@ def twelve_weeks(cast: Any) -> Built:
     return build_twelve_weeks(cast)
 
 
-@pytest.fixture
-def sent(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
-    """The args of every render_report.apply_async, recorded instead of sent to a broker."""
-    calls: list[list[str]] = []
-
-    def record(args: Any = None, kwargs: Any = None, **options: Any) -> None:
-        calls.append(list(args))
-
-    monkeypatch.setattr(tasks.render_report, "apply_async", record)
-    return calls
-
-
 # --- The contents of the PDF ---------------------------------------------------------------------
 def longest_run(days: list[dict[str, Any]]) -> int:
     longest = run = 0
@@ -454,7 +442,7 @@ def test_a_report_whose_worker_died_is_claimed_again_once_stale(cast: Any) -> No
 
 
 def test_the_sweeper_enqueues_only_stale_queued_and_running_reports(
-        cast: Any, sent: list[list[str]]) -> None:
+        cast: Any, renders_sent: list[list[str]]) -> None:
     now = timezone.now()
     old = now - dt.timedelta(seconds=settings.TEND_REPORT_STALE_SECONDS + 60)
     recent = now - dt.timedelta(seconds=30)
@@ -477,7 +465,7 @@ def test_the_sweeper_enqueues_only_stale_queued_and_running_reports(
         report(status=ReportStatus.FAILED, started_at=old, created_at=old, finished_at=old),
     }
     assert reports.reports_requeue_stale(now=now) == 3
-    assert sorted(args[0] for args in sent) == sorted(str(r.pk) for r in stale)
+    assert sorted(args[0] for args in renders_sent) == sorted(str(r.pk) for r in stale)
     for item in stale:
         item.refresh_from_db()
         assert item.enqueued_at is not None and item.enqueued_at >= now - dt.timedelta(seconds=5)
@@ -485,10 +473,10 @@ def test_the_sweeper_enqueues_only_stale_queued_and_running_reports(
         Report.objects.filter(pk__in=[r.pk for r in fresh]).values_list("pk", "status"))
     # The beat task runs the same sweep: the queued ones were just enqueued again, but the running
     # one stays stale (and enqueued at every sweep) until a worker claims it.
-    sent.clear()
+    renders_sent.clear()
     assert tasks.requeue_stale_reports.apply().get() == 1
     running = next(r for r in stale if r.status == ReportStatus.RUNNING)
-    assert sent == [[str(running.pk)]]
+    assert renders_sent == [[str(running.pk)]]
 
 
 # --- Weekly reports --------------------------------------------------------------------------------
@@ -548,7 +536,7 @@ def weekly_cast(cast: Any, at: dt.datetime) -> dict[str, TreatmentCourse]:
 
 
 def test_weekly_reports_are_made_once_per_active_course_and_period(
-        cast: Any, sent: list[list[str]], django_capture_on_commit_callbacks: Any) -> None:
+        cast: Any, renders_sent: list[list[str]], django_capture_on_commit_callbacks: Any) -> None:
     at = MONDAY_5_UTC
     made = weekly_cast(cast, at)
     with time_machine.travel(at, tick=False):
@@ -562,7 +550,7 @@ def test_weekly_reports_are_made_once_per_active_course_and_period(
         (made["helen"].pk, dt.date(2026, 3, 8), dt.date(2026, 3, 14), ReportStatus.QUEUED),
         (made["rosa"].pk, dt.date(2026, 3, 9), dt.date(2026, 3, 15), ReportStatus.QUEUED),
     }
-    assert sorted(args[0] for args in sent) == sorted(str(r.pk) for r in weekly)
+    assert sorted(args[0] for args in renders_sent) == sorted(str(r.pk) for r in weekly)
     assert all(r.requested_by is None and r.patient_id == r.course.patient_id for r in weekly)
 
     # Next week: a new period, a new report each.
@@ -620,7 +608,7 @@ def test_the_weekly_day_and_hour_come_from_the_environment() -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_two_beats_at_once_make_one_weekly_report_per_course(
-        cast: Any, sent: list[list[str]]) -> None:
+        cast: Any, renders_sent: list[list[str]]) -> None:
     at = MONDAY_5_UTC
     with time_machine.travel(at - dt.timedelta(days=20), tick=False):
         many = [make_course(cast.patient if n % 2 else cast.other_patient, cast.physician
@@ -650,5 +638,5 @@ def test_two_beats_at_once_make_one_weekly_report_per_course(
     assert Report.objects.filter(kind=ReportKind.WEEKLY).values(
         "course", "period_start", "period_end").distinct().count() == len(many)
     assert set(Report.objects.values_list("course", flat=True)) == {c.pk for c in many}
-    assert sorted(args[0] for args in sent) == sorted(
+    assert sorted(args[0] for args in renders_sent) == sorted(
         str(pk) for pk in Report.objects.values_list("pk", flat=True))

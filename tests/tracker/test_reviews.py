@@ -13,29 +13,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tests.conftest import make_course
-from tracker import clock
-from tracker.models import Photo, PhotoStatus, Review, TreatmentCourse, User
+from tests.conftest import PROBLEM, make_course, make_photo
+from tracker.models import Photo, PhotoStatus, Review, User
 from tracker.services import reviews
 
-PROBLEM = "application/problem+json"
 GOOD = {"length_cm": "2.0", "width_cm": "1.5", "exudate": "light", "tissue_type": "granulation",
         "comment": "Edges rolled."}
-
-
-def make_photo(course: TreatmentCourse, by: User, *, hours_ago: float = 1,
-               status: str = PhotoStatus.READY, voided: bool = False) -> Photo:
-    """A photo row as the worker leaves it (the bytes do not matter to reviews)."""
-    taken_at = timezone.now() - dt.timedelta(hours=hours_ago)
-    return Photo.objects.create(
-        course=course, patient_id=course.patient_id, recorded_by=by, taken_at=taken_at,
-        local_date=clock.local_date(taken_at, course.patient.timezone), status=status,
-        upload_format="JPEG", upload_bytes=1000,
-        **({"width": 1200, "height": 900, "sha256": "a" * 64, "image_name": "x/full.jpg",
-            "thumbnail_name": "x/thumbnail.jpg"} if status == PhotoStatus.READY else {}),
-        entered_in_error_at=timezone.now() if voided else None,
-        entered_in_error_by=by if voided else None,
-    )
 
 
 def review(photo: Photo, by: User, **data: Any) -> Review:
