@@ -40,12 +40,9 @@ sys.path.insert(0, str(ROOT))
 
 import argparse
 import contextlib
-import cProfile
 import datetime as dt
 import http.client
-import io
 import json
-import math
 import os
 import platform
 import pstats
@@ -62,19 +59,14 @@ import uuid
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from bench import goals
+from bench import _common
+from bench.goals import ADHERENCE_MS_MAX, BIG_TABLES, GROWTH_MAX, P99_MS_MAX, RATIO_MIN
 
 RESULTS = ROOT / "bench" / "results" / "http.json"
 QUICK_RESULTS = ROOT / "bench" / "results" / "http-quick.json"  # a smoke run never replaces the figures
 WRK_DIR = ROOT / "bench" / "wrk"
 BIN = Path(sys.executable).parent
-MARK = "BENCH_JSON "
 
-GOAL_RATIO = goals.RATIO_MIN
-GOAL_P99_MS = goals.P99_MS_MAX
-GOAL_SCALE = goals.GROWTH_MAX
-GOAL_ADHERENCE_MS = goals.ADHERENCE_MS_MAX
-BIG_TABLES = goals.BIG_TABLES
 NURSE = "bench.nurse"
 DEFAULT_PASSWORD = "tend-bench-password"  # noqa: S105  (seed_scale's default, a throwaway database)
 THREADS = 2
@@ -315,14 +307,6 @@ def probe(port: int, endpoint: Endpoint, tokens: dict[str, str]) -> dict[str, An
 # The database, the seed, the server
 # ---------------------------------------------------------------------------------------------
 
-def admin_sql(base: str, statement: str, name: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(sql.SQL(statement).format(sql.Identifier(name)))
-
-
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -463,10 +447,6 @@ def get_token(port: int, username: str, password: str) -> str:
     return str(json.loads(raw)["token"])
 
 
-def load_average() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()]
-
-
 # ---------------------------------------------------------------------------------------------
 # The scales
 # ---------------------------------------------------------------------------------------------
@@ -476,9 +456,9 @@ class Scale:
 
     def __init__(self, args: argparse.Namespace, patients: int) -> None:
         self.args = args
-        self.base = os.environ.get("TEND_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432").rstrip("/")
+        self.base = _common.postgres_base()
         self.reuse = bool(args.reuse_database)
-        self.name = args.reuse_database or f"tend_http_{secrets.token_hex(4)}"
+        self.name = args.reuse_database or _common.throwaway_name("tend_http")
         self.url = f"{self.base}/{self.name}"
         self.data_dir = Path(tempfile.mkdtemp(prefix="tend-http-"))
         (self.data_dir / "static").mkdir()
@@ -508,7 +488,7 @@ class Scale:
         log(f"--- {self.patients} patients x {args.days} days: database {self.name}, "
             f"Redis {self.env['REDIS_URL'] or 'none'}")
         if not self.reuse:
-            admin_sql(self.base, "CREATE DATABASE {}", self.name)
+            _common.create_database(self.base, self.name)
             self.created = True
         result["migrate_s"] = round(manage(self.env, "migrate", "--noinput", "-v", "0",
                                            logfile=self.logfile), 1)
@@ -565,12 +545,10 @@ class Scale:
                 "subjects": self.result["subjects"], "repeats": self.args.repeats}
         spec_file = self.data_dir / "spec.json"
         spec_file.write_text(json.dumps(spec))
-        done = subprocess.run([sys.executable, __file__, "--child", str(spec_file)], cwd=ROOT,
-                              env=self.env, stdout=subprocess.PIPE, text=True, check=False)
-        lines = [line for line in done.stdout.splitlines() if line.startswith(MARK)]
-        if done.returncode or not lines:
+        found, done = _common.run_child(__file__, ["--child", str(spec_file)], self.env)
+        if done.returncode or found is None:
             raise RuntimeError(f"the in-process child failed ({done.returncode}): {done.stdout[-2000:]}")
-        self.result["inprocess"] = json.loads(lines[-1].removeprefix(MARK))
+        self.result["inprocess"] = found
 
     def stop(self) -> None:
         if self.server is not None:
@@ -585,7 +563,7 @@ class Scale:
     def cleanup(self) -> None:
         self.stop()
         if self.created:
-            admin_sql(self.base, "DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)
+            _common.drop_database(self.base, self.name)
             log(f"dropped {self.name}")
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
@@ -604,7 +582,7 @@ def run_scales(args: argparse.Namespace, sizes: list[int], generator: str | None
             scale.start()
         rounds = max(1, min(args.rounds, args.seconds))
         per_round = max(1, round(args.seconds / rounds))
-        load_before = load_average()
+        load_before = _common.load_average()
         names = [e.name for e in scales[0].plan]
         for number in range(rounds):
             for index, name in enumerate(names if number % 2 == 0 else names[::-1]):
@@ -632,7 +610,7 @@ def run_scales(args: argparse.Namespace, sizes: list[int], generator: str | None
                     log(f"latency, {LATENCY_CONNECTIONS} connections {scale.patients:>6}  "
                         f"{endpoint.label:<44} {run['requests'] / run['seconds']:>8.1f} req/s  p50 "
                         f"{run['quantiles_ms'][499]:>7.2f} ms  p99 {run['quantiles_ms'][989]:>7.2f} ms")
-        load_after = load_average()
+        load_after = _common.load_average()
         for scale in scales:
             scale.result["load_before"], scale.result["load_after"] = load_before, load_after
             scale.finish_http()
@@ -669,11 +647,7 @@ def _package(filename: str) -> str:
 
 
 def _profile(fn: Any, runs: int) -> dict[str, Any]:
-    profiler = cProfile.Profile()
-    profiler.enable()
-    for _ in range(runs):
-        fn()
-    profiler.disable()
+    profiler = _common.profiled(fn, runs)
     stats = pstats.Stats(profiler)
     by_package: dict[str, float] = {}
     total = 0.0
@@ -686,9 +660,7 @@ def _profile(fn: Any, runs: int) -> dict[str, Any]:
             ours.append((cumtime, f"{where}:{line}({name})"))
     # Less the middleware and dispatch wrappers, which hold the whole request.
     ours = sorted((item for item in ours if item[0] < 0.9 * total), reverse=True)
-    out = io.StringIO()
-    pstats.Stats(profiler, stream=out).strip_dirs().sort_stats("tottime").print_stats(14)
-    text = out.getvalue()
+    text = _common.own_time_table(profiler, 14)
     text = text[text.find("   ncalls"):] if "   ncalls" in text else text
     return {"runs": runs,
             "own_time_by_package_percent": {k: round(100 * v / total, 1) for k, v in
@@ -717,12 +689,6 @@ def _explain(connection: Any, sql: str) -> dict[str, Any]:
     indexes = sorted({n["Index Name"] for n in nodes if "Index Name" in n})
     return {"sql": sql, "plan": text, "seq_scans": seq, "big_seq_scans": [t for t in seq if t in BIG_TABLES],
             "indexes": indexes, "execution_ms": round(plan[0].get("Execution Time", 0.0), 3)}
-
-
-def nearest_rank(samples: list[float], fraction: float) -> float:
-    """The nearest-rank percentile (with fewer than 100 samples, p99 is the slowest)."""
-    ordered = sorted(samples)
-    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
 
 
 def child_main(spec_path: str) -> int:
@@ -800,7 +766,8 @@ def child_main(spec_path: str) -> int:
         median_sql = statistics.median(sqls[name]) * 1000
         out["endpoints"][name] = {
             "runs": len(totals[name]), "queries": len(captured_sql[name]),
-            "median_ms": round(median_total, 2), "p99_ms": round(nearest_rank(totals[name], 0.99) * 1000, 2),
+            "median_ms": round(median_total, 2),
+            "p99_ms": round(_common.nearest_rank(totals[name], 0.99) * 1000, 2),
             "min_ms": round(min(totals[name]) * 1000, 2), "max_ms": round(max(totals[name]) * 1000, 2),
             "sql_median_ms": round(median_sql, 2), "python_median_ms": round(median_total - median_sql, 2),
             "sql_statements": [q[:160] for q in captured_sql[name]],
@@ -821,13 +788,13 @@ def child_main(spec_path: str) -> int:
         "runs": repeats, "period_days": len(first.days), "expected": first.expected,
         "applied": first.applied, "queries": len(captured.captured_queries),
         "median_ms": round(statistics.median(samples) * 1000, 2),
-        "p99_ms": round(nearest_rank(samples, 0.99) * 1000, 2),
+        "p99_ms": round(_common.nearest_rank(samples, 0.99) * 1000, 2),
         "min_ms": round(min(samples) * 1000, 2), "max_ms": round(max(samples) * 1000, 2),
         "plans": check_plans("adherence (one year, in-process)",
                              [q["sql"] for q in captured.captured_queries]),
         "profile": _profile(lambda: course_adherence(course=course), repeats),
     }
-    print(MARK + json.dumps(out), flush=True)
+    _common.send_result(out)
     return 0
 
 
@@ -854,11 +821,11 @@ def summarise(result: dict[str, Any]) -> None:
             # p99 without queueing when it was measured (with 8 connections on 2 workers a request
             # waits for about 3 others: that p99 is shown, but measures the queue, not the request).
             p99 = figures.get("unqueued", figures)["p99_ms"]
-            ok_ratio, ok_p99 = figures["ratio"] >= GOAL_RATIO, p99 < GOAL_P99_MS
-            goals.append({"goal": f"{endpoint['label']} at {scale['patients']}: ratio >= {GOAL_RATIO}",
+            ok_ratio, ok_p99 = figures["ratio"] >= RATIO_MIN, p99 < P99_MS_MAX
+            goals.append({"goal": f"{endpoint['label']} at {scale['patients']}: ratio >= {RATIO_MIN}",
                           "value": figures["ratio"], "met": ok_ratio})
             where = f", {LATENCY_CONNECTIONS} connections" if "unqueued" in figures else ""
-            goals.append({"goal": f"{endpoint['label']} at {scale['patients']}: p99 < {GOAL_P99_MS:.0f} ms"
+            goals.append({"goal": f"{endpoint['label']} at {scale['patients']}: p99 < {P99_MS_MAX:.0f} ms"
                                   f"{where}", "value": p99, "met": ok_p99})
             figures["goals_met"] = ok_ratio and ok_p99
         inprocess = scale["inprocess"]["endpoints"]
@@ -868,8 +835,8 @@ def summarise(result: dict[str, Any]) -> None:
                 figures["ratio"] = round(base["median_ms"] / figures["median_ms"], 2)
         adherence = scale["inprocess"]["adherence_one_year"]
         goals.append({"goal": f"one-year adherence at {scale['patients']}: "
-                              f"median < {GOAL_ADHERENCE_MS:.0f} ms",
-                      "value": adherence["median_ms"], "met": adherence["median_ms"] < GOAL_ADHERENCE_MS})
+                              f"median < {ADHERENCE_MS_MAX:.0f} ms",
+                      "value": adherence["median_ms"], "met": adherence["median_ms"] < ADHERENCE_MS_MAX})
         big = [p for p in scale["inprocess"]["plans"] if p["big_seq_scans"]]
         goals.append({"goal": f"hot queries at {scale['patients']}: no Seq Scan on a big table",
                       "value": f"{len(big)} of {len(scale['inprocess']['plans'])} plans",
@@ -886,8 +853,8 @@ def summarise(result: dict[str, Any]) -> None:
                             "p50_large_ms": figures["p50_ms"], "ratio": ratio}
             if any(e["name"] == name and e["baseline"] for e in large["endpoints"]):
                 goals.append({"goal": f"{figures['label']}: median at {large['patients']} <= "
-                                      f"{GOAL_SCALE}x at {small['patients']}",
-                              "value": ratio, "met": ratio <= GOAL_SCALE})
+                                      f"{GROWTH_MAX}x at {small['patients']}",
+                              "value": ratio, "met": ratio <= GROWTH_MAX})
         in_small = small["inprocess"]["endpoints"]
         for name, figures in large["inprocess"]["endpoints"].items():
             if name in in_small:
@@ -950,10 +917,10 @@ def print_tables(result: dict[str, Any]) -> None:
         adherence = scale["inprocess"]["adherence_one_year"]
         print(f"\nadherence of the one-year course in-process ({adherence['period_days']} days, "
               f"{adherence['queries']} queries): median {adherence['median_ms']} ms "
-              f"(min {adherence['min_ms']}, max {adherence['max_ms']}; goal < {GOAL_ADHERENCE_MS:.0f} ms)")
+              f"(min {adherence['min_ms']}, max {adherence['max_ms']}; goal < {ADHERENCE_MS_MAX:.0f} ms)")
     if "scale_growth" in result:
         small, large = result["scales"][0]["patients"], result["scales"][-1]["patients"]
-        print(f"\n## Median at {large:,} patients / median at {small:,} (goal <= {GOAL_SCALE})")
+        print(f"\n## Median at {large:,} patients / median at {small:,} (goal <= {GROWTH_MAX})")
         print(f"{'endpoint':<44} {'p50 ' + str(small):>10} {'p50 ' + str(large):>10} {'ratio':>6} "
               f"{'in-process':>10}")
         for figures in result["scale_growth"].values():
@@ -969,7 +936,7 @@ def print_tables(result: dict[str, Any]) -> None:
         names = {e["name"] for s in result["scales"] for e in s["endpoints"]
                  if not s["http"][e["name"]].get("goals_met", True)}
         if "scale_growth" in result:
-            names |= {n for n, g in result["scale_growth"].items() if g["ratio"] > GOAL_SCALE}
+            names |= {n for n, g in result["scale_growth"].items() if g["ratio"] > GROWTH_MAX}
         scale = result["scales"][-1]
         for name in sorted(names):
             if name not in scale["inprocess"]["endpoints"]:
@@ -984,12 +951,8 @@ def print_tables(result: dict[str, Any]) -> None:
 
 
 def versions(wrk: str | None) -> dict[str, str]:
-    from importlib.metadata import version
-
-    found = {"python": platform.python_version()}
-    for package in ("django", "djangorestframework", "gunicorn", "psycopg"):
-        with contextlib.suppress(Exception):
-            found[package] = version(package)
+    installed = _common.package_versions(("django", "djangorestframework", "gunicorn", "psycopg"))
+    found = {"python": platform.python_version(), **{k: v for k, v in installed.items() if v is not None}}
     if wrk:
         done = subprocess.run([wrk, "--version"], capture_output=True, text=True, check=False)
         found["wrk"] = (done.stdout or done.stderr).splitlines()[0] if (done.stdout or done.stderr) else "?"
@@ -1001,25 +964,18 @@ def versions(wrk: str | None) -> dict[str, str]:
     with contextlib.suppress(Exception):
         import psycopg
 
-        base = os.environ.get("TEND_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432").rstrip("/")
-        with psycopg.connect(f"{base}/postgres") as conn:
+        with psycopg.connect(f"{_common.postgres_base()}/postgres") as conn:
             found["postgresql"] = conn.execute("SHOW server_version").fetchone()[0]
     return found
 
 
-def memory_gb() -> float:
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith("MemTotal:"):
-            return round(int(line.split()[1]) / 2**20, 1)
-    return 0.0
-
-
-def cpu_model() -> str:
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "?"
+def machine() -> dict[str, Any]:
+    """The machine's facts, with a CPU model and memory even where /proc does not tell them: the
+    tables print both."""
+    found = _common.machine()
+    found.setdefault("cpu_model", platform.processor() or "?")
+    found.setdefault("memory_gb", 0.0)
+    return found
 
 
 def main() -> int:
@@ -1068,34 +1024,29 @@ def main() -> int:
                          "to load the server with the bounded Python client (weaker: its threads share "
                          "one GIL, on the server's cores).")
     log(f"generator: {wrk or 'the bounded Python client'}; scales {scales} x {args.days} days; "
-        f"load average {load_average()} on {os.cpu_count()} CPUs")
+        f"load average {_common.load_average()} on {os.cpu_count()} CPUs")
     started = time.perf_counter()
     result: dict[str, Any] = {
-        # The command line that ran (the script's path from the repository root).
-        "argv": [str(Path(__file__).resolve().relative_to(ROOT)), *sys.argv[1:]],
+        "argv": _common.command_argv(__file__),
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "cpu_model": cpu_model(), "memory_gb": memory_gb(),
-                    "kernel": platform.release(), "platform": platform.platform(),
-                    "load_average_start": load_average()},
+        "machine": {**machine(), "load_average_start": _common.load_average()},
         "versions": versions(wrk), "generator": f"wrk ({wrk})" if wrk else "python client",
         "quick": bool(args.quick), "latency_seconds": args.latency_seconds,
         "latency_connections": LATENCY_CONNECTIONS,
         "seconds": args.seconds, "rounds": args.rounds, "warmup_seconds": WARMUP_SECONDS, "threads": THREADS,
         "connections": CONNECTIONS, "days": args.days, "repeats": args.repeats,
-        "goals_set": {"ratio_min": GOAL_RATIO, "p99_ms_max": GOAL_P99_MS, "scale_ratio_max": GOAL_SCALE,
-                      "adherence_ms_max": GOAL_ADHERENCE_MS, "big_tables": BIG_TABLES},
+        "goals_set": {"ratio_min": RATIO_MIN, "p99_ms_max": P99_MS_MAX, "scale_ratio_max": GROWTH_MAX,
+                      "adherence_ms_max": ADHERENCE_MS_MAX, "big_tables": BIG_TABLES},
         "scales": [],
     }
     result["scales"] = run_scales(args, scales, wrk)
-    result["machine"]["load_average_end"] = load_average()
+    result["machine"]["load_average_end"] = _common.load_average()
     result["total_s"] = round(time.perf_counter() - started, 1)
     summarise(result)
     target = args.output or (QUICK_RESULTS if args.quick or args.reuse_database else RESULTS)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n")
+    _common.write_json(target, result)
     print_tables(result)
-    shown = target.resolve().relative_to(ROOT) if target.resolve().is_relative_to(ROOT) else target
-    print(f"\nWritten to {shown} in {result['total_s']:.0f} s")
+    print(f"\nWritten to {_common.shown(target)} in {result['total_s']:.0f} s")
     return 0
 
 

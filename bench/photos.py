@@ -25,18 +25,12 @@ the slow part is profiled with cProfile and the top entries printed.
 from __future__ import annotations
 
 import argparse
-import cProfile
 import datetime as dt
 import io
-import json
-import math
 import os
 import platform
-import pstats
-import secrets
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -49,7 +43,7 @@ RESULTS = ROOT / "bench" / "results" / "photos.json"
 QUICK_RESULTS = ROOT / "bench" / "results" / "photos-quick.json"  # a smoke run never replaces the figures
 sys.path.insert(0, str(ROOT))
 
-from bench import goals  # noqa: E402
+from bench import _common, goals  # noqa: E402
 
 GOAL_RATIO = goals.PHOTO_RATIO_MAX
 GOAL_UPLOAD_MS = goals.UPLOAD_MS_MAX
@@ -101,10 +95,10 @@ def full_decode(data: bytes) -> None:
 
 
 def _proc_status_mib(field: str) -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"{field} not in /proc/self/status")
+    found = _common.proc_status_mib(field)
+    if found is None:
+        raise RuntimeError(f"{field} not in /proc/self/status")
+    return found
 
 
 def memory_child(pipeline: str, path: str) -> None:
@@ -119,15 +113,16 @@ def memory_child(pipeline: str, path: str) -> None:
     before = _proc_status_mib("VmRSS")
     PIPELINES[pipeline](data)
     peak = _proc_status_mib("VmHWM")
-    print(json.dumps({"baseline_mib": before, "peak_mib": peak, "added_mib": peak - before}))
+    _common.send_result({"baseline_mib": before, "peak_mib": peak, "added_mib": peak - before})
 
 
 def peak_memory(pipeline: str, data: bytes, folder: Path) -> dict[str, float]:
     path = folder / f"input-{len(data)}.jpg"
     path.write_bytes(data)
-    out = subprocess.run([sys.executable, __file__, "--memory-child", pipeline, str(path)],
-                         capture_output=True, text=True, check=True, cwd=ROOT)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    found, done = _common.run_child(__file__, ["--memory-child", pipeline, str(path)])
+    if done.returncode or found is None:
+        raise RuntimeError(f"the memory child of {pipeline} failed ({done.returncode}): {done.stdout[-500:]}")
+    return found
 
 
 # --- Timing ---------------------------------------------------------------------------------------------
@@ -135,7 +130,7 @@ def peak_memory(pipeline: str, data: bytes, folder: Path) -> dict[str, float]:
 def summary(samples: list[float]) -> dict[str, Any]:
     ordered = sorted(samples)
     p90 = statistics.quantiles(ordered, n=10, method="inclusive")[8] if len(ordered) > 1 else ordered[0]
-    p99 = ordered[max(0, math.ceil(0.99 * len(ordered)) - 1)]  # nearest rank
+    p99 = _common.nearest_rank(ordered, 0.99)
     return {"runs": len(ordered), "median_ms": statistics.median(ordered) * 1000, "p90_ms": p90 * 1000,
             "p99_ms": p99 * 1000,
             "min_ms": ordered[0] * 1000, "max_ms": ordered[-1] * 1000,
@@ -157,67 +152,42 @@ def interleaved(cases: dict[str, Callable[[], Any]], runs: int, warmup: int = 1)
 
 
 def profile(fn: Callable[[], Any], title: str, repeat: int = 3, top: int = 14) -> str:
-    profiler = cProfile.Profile()
-    profiler.enable()
-    for _ in range(repeat):
-        fn()
-    profiler.disable()
-    out = io.StringIO()
-    stats = pstats.Stats(profiler, stream=out).strip_dirs()
-    stats.sort_stats("tottime").print_stats(top)
-    text = f"\n=== cProfile: {title} ({repeat} runs, by own time) ===\n" + out.getvalue()
+    table = _common.own_time_table(_common.profiled(fn, repeat), top)
+    text = f"\n=== cProfile: {title} ({repeat} runs, by own time) ===\n" + table
     print(text)
     return text
 
 
 # --- Django, for the upload -------------------------------------------------------------------------
 
-def admin_sql(base: str, statement: str, name: str) -> None:
-    """CREATE or DROP the throwaway database, from the server's `postgres` database (as
-    bench/http_load.py and bench/reports.py do)."""
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(sql.SQL(statement).format(sql.Identifier(name)))
-
-
 def setup_django(folder: Path, use_sqlite: bool, state: dict[str, Any]) -> None:
     """Django on a throwaway database, described in `state` (which teardown_django reads, even when
     this fails half-way)."""
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings_test"
-    os.environ["TEND_DATA_DIR"] = str(folder)
     os.environ["REDIS_URL"] = ""  # no server needed: file cache, and the publish is stubbed below
     if use_sqlite:
-        os.environ["DATABASE_URL"] = f"sqlite:///{folder / 'bench.sqlite3'}"
+        os.environ.update(_common.settings_test_env(f"sqlite:///{folder / 'bench.sqlite3'}", folder))
         state["database"] = f"SQLite file in a temporary folder ({folder / 'bench.sqlite3'})"
     else:
-        base = os.environ.get("TEND_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432").rstrip("/")
-        name = f"tend_bench_{secrets.token_hex(4)}"
-        admin_sql(base, "CREATE DATABASE {}", name)
+        base = _common.postgres_base()
+        name = _common.throwaway_name("tend_bench")
+        _common.create_database(base, name)
         state.update(postgres=base, postgres_database=name,
                      database=f"PostgreSQL, throwaway database {name} (created and dropped by this run)")
-        os.environ["DATABASE_URL"] = f"{base}/{name}"
-        os.environ["TEND_TEST_RUN_ID"] = name.removeprefix("tend_")
+        os.environ.update(_common.settings_test_env(f"{base}/{name}", folder, name))
     import django
 
     django.setup()
-    from django.core.management import call_command
     from django.test.utils import setup_test_environment
 
     setup_test_environment()
-    call_command("migrate", verbosity=0, interactive=False)
+    _common.migrate()
 
 
 def teardown_django(state: dict[str, Any]) -> None:
     name = state.get("postgres_database")
     if not name:
         return
-    if "django" in sys.modules:
-        from django.db import connections
-
-        connections.close_all()
-    admin_sql(state["postgres"], "DROP DATABASE IF EXISTS {} WITH (FORCE)", name)
+    _common.drop_database(state["postgres"], name)
     print(f"Dropped {name}", flush=True)
 
 
@@ -284,31 +254,9 @@ def upload_bench(data: bytes, runs: int) -> tuple[dict[str, Any], Callable[[], A
 
 # --- Report -------------------------------------------------------------------------------------------
 
-def machine() -> dict[str, Any]:
-    found: dict[str, Any] = {"cpus": os.cpu_count(), "kernel": platform.release(),
-                             "platform": platform.platform()}
-    try:
-        info = Path("/proc/cpuinfo").read_text().splitlines()
-        found["cpu_model"] = next(line.split(":", 1)[1].strip() for line in info
-                                  if line.startswith("model name"))
-        meminfo = Path("/proc/meminfo").read_text().splitlines()
-        total = next(int(line.split()[1]) for line in meminfo if line.startswith("MemTotal:"))
-        found["memory_gb"] = round(total / 2**20, 1)
-    except (OSError, StopIteration):
-        pass
-    return found
-
-
 def versions() -> dict[str, str | None]:
-    from importlib import metadata
-
-    found: dict[str, str | None] = {"python": platform.python_version()}
-    for package in ("pillow", "pillow-heif", "django", "djangorestframework", "psycopg"):
-        try:
-            found[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            found[package] = None
-    return found
+    return {"python": platform.python_version(), **_common.package_versions(
+        ("pillow", "pillow-heif", "django", "djangorestframework", "psycopg"))}
 
 
 def row(name: str, s: dict[str, Any]) -> str:
@@ -338,7 +286,7 @@ def main() -> int:
         from tests import images
         from tracker import imaging
 
-        load_before = os.getloadavg()
+        load_before = _common.load_average()
         print("Making the inputs ...", flush=True)
         photo_12 = images.detailed_phone_jpeg(4032, 3024, orientation=6)
         photo_48 = images.detailed_phone_jpeg(8000, 6000, orientation=6)
@@ -375,7 +323,7 @@ def main() -> int:
         setup_django(folder, args.sqlite, state)
         upload_samples, one_upload = upload_bench(photo_12, runs_upload)
         timings["upload POST /api/v1/photos/ 12 MP"] = upload_samples["upload"]
-        load_after = os.getloadavg()
+        load_after = _common.load_average()
 
         stats = {name: summary(samples) for name, samples in timings.items()}
         ratio_12 = stats["render 12 MP"]["median_ms"] / stats["minimal 12 MP"]["median_ms"]
@@ -427,13 +375,11 @@ def main() -> int:
             profiles.append(profile(one_upload, "upload request 12 MP", repeat=5))
 
         target = args.output or (QUICK_RESULTS if args.quick else RESULTS)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps({
-            # The command line that ran (the script's path from the repository root).
-            "argv": [str(Path(__file__).resolve().relative_to(ROOT)), *sys.argv[1:]],
+        _common.write_json(target, {
+            "argv": _common.command_argv(__file__),
             "at": dt.datetime.now(dt.UTC).isoformat(), "python": platform.python_version(),
             "pillow": Image.__version__, "cpus": os.cpu_count(), "quick": args.quick,
-            "machine": machine(), "versions": versions(),
+            "machine": _common.machine(), "versions": versions(),
             "load_average": {"before": load_before, "after": load_after},
             "inputs": inputs, "outputs_12mp": outputs, "upload_database": state["database"],
             "upload_queries": upload_samples["queries"],
@@ -447,7 +393,7 @@ def main() -> int:
             "goals": {"render_over_minimal_12mp_max": GOAL_RATIO, "upload_median_ms_max": GOAL_UPLOAD_MS,
                       "ratio_met": ratio_12 <= GOAL_RATIO, "upload_met": upload_ms < GOAL_UPLOAD_MS},
             "profiles": profiles,
-        }, indent=2, default=list))
+        })
         print(f"\nWritten to {target}")
         return 0
     finally:

@@ -35,14 +35,12 @@ import base64
 import datetime as dt
 import html
 import io
-import json
 import math
 import os
 import platform
 import random
 import re
 import resource
-import secrets
 import shutil
 import statistics
 import subprocess
@@ -58,10 +56,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench import goals  # noqa: E402
+from bench import _common, goals  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "reports.json"
-MARK = "BENCH-RESULT "
 MB = 1024 * 1024
 WEEKS = 12
 DAYS = WEEKS * 7
@@ -91,11 +88,8 @@ def peak_rss_mb() -> float:
 
 
 def _proc_status_mb(field: str) -> float | None:
-    try:
-        found = re.search(rf"^{field}:\s+(\d+) kB", Path("/proc/self/status").read_text(), re.MULTILINE)
-    except OSError:
-        return None
-    return round(int(found.group(1)) / 1024, 1) if found else None
+    found = _common.proc_status_mib(field)
+    return None if found is None else round(found, 1)
 
 
 def vm_hwm_mb() -> float | None:
@@ -108,30 +102,11 @@ def rss_now_mb() -> float | None:
     return _proc_status_mb("VmRSS")
 
 
-def load() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()]
-
-
-def machine() -> dict[str, Any]:
-    """The CPU model, memory and kernel, for the record of the run."""
-    found: dict[str, Any] = {"kernel": platform.release()}
-    try:
-        cpuinfo = Path("/proc/cpuinfo").read_text()
-        meminfo = Path("/proc/meminfo").read_text()
-    except OSError:
-        return found
-    if model := re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.MULTILINE):
-        found["cpu_model"] = model.group(1).strip()
-    if total := re.search(r"^MemTotal:\s+(\d+) kB", meminfo, re.MULTILINE):
-        found["memory_gb"] = round(int(total.group(1)) / 2**20, 1)
-    return found
-
-
 def stats_ms(samples: list[float], cpu: list[float]) -> dict[str, Any]:
     """Wall-time figures, and the median CPU time of this process (steadier on a busy machine;
     it leaves out PostgreSQL's own time)."""
     ordered = sorted(samples)
-    p90 = ordered[max(0, math.ceil(0.9 * len(ordered)) - 1)]  # nearest rank
+    p90 = _common.nearest_rank(ordered, 0.9)
     return {"median_ms": round(statistics.median(ordered) * 1000, 1), "p90_ms": round(p90 * 1000, 1),
             "min_ms": round(ordered[0] * 1000, 1), "max_ms": round(ordered[-1] * 1000, 1),
             "cpu_median_ms": round(statistics.median(cpu) * 1000, 1),
@@ -141,14 +116,6 @@ def stats_ms(samples: list[float], cpu: list[float]) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 # The parent: database, scenario, workers, table.
 # ---------------------------------------------------------------------------------------------
-
-def _admin(base: str, statement: str, name: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(sql.SQL(statement).format(sql.Identifier(name)))
-
 
 def _phone_photo(index: int) -> bytes:
     """A 12 MP phone JPEG (EXIF orientation, GPS, ICC...), a little different each time so that
@@ -279,31 +246,29 @@ def build_scenario() -> dict[str, Any]:
 
 def run_worker(env: dict[str, str], variant: str, args: argparse.Namespace,
                scenario: dict[str, Any], *, interleave: list[str] | None = None) -> dict[str, Any]:
-    command = [sys.executable, str(Path(__file__).resolve()), "--child", variant,
-               "--course", scenario.get("course_id", ""), "--renders", str(args.renders)]
+    command = ["--child", variant, "--course", scenario.get("course_id", ""), "--renders", str(args.renders)]
     if interleave:
         command += ["--interleave", ",".join(interleave)]
     if args.save_pdfs:
         command += ["--save-pdfs", str(args.save_pdfs)]
     log(f"Worker process: {variant}{' (' + ', '.join(interleave) + ')' if interleave else ''}...")
-    done = subprocess.run(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True, check=False)
-    lines = [line for line in done.stdout.splitlines() if line.startswith(MARK)]
-    if done.returncode or not lines:
+    found, done = _common.run_child(Path(__file__).resolve(), command, env)
+    if done.returncode or found is None:
         return {"error": f"worker exited with {done.returncode}", "variant": variant}
-    return {**json.loads(lines[-1][len(MARK):]), "load_after": load()}
+    return {**found, "load_after": _common.load_average()}
 
 
 def parent_main(args: argparse.Namespace) -> int:
-    base = os.environ.get("TEND_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432").rstrip("/")
-    name = f"tend_bench_{secrets.token_hex(4)}"
+    base = _common.postgres_base()
+    name = _common.throwaway_name("tend_bench")
     data_dir = tempfile.mkdtemp(prefix="tend-bench-")
-    env = dict(os.environ, DJANGO_SETTINGS_MODULE="config.settings_test",
-               DATABASE_URL=f"{base}/{name}", TEND_DATA_DIR=data_dir,
-               TEND_TEST_RUN_ID=name.removeprefix("tend_"), PYTHONPATH=str(ROOT))
+    env = dict(os.environ, **_common.settings_test_env(f"{base}/{name}", data_dir, name),
+               PYTHONPATH=str(ROOT))
     os.environ.update(env)
-    log(f"Database {name}, private storage in {data_dir}; load average {load()} on {os.cpu_count()} CPUs")
-    load_before = load()
-    _admin(base, "CREATE DATABASE {}", name)
+    log(f"Database {name}, private storage in {data_dir}; load average {_common.load_average()} on "
+        f"{os.cpu_count()} CPUs")
+    load_before = _common.load_average()
+    _common.create_database(base, name)
     try:
         # The parent stays small and never imports Django: Linux hands a parent's peak RSS down to
         # its children's ru_maxrss, so the scenario (12 MP photos) is built in a process of its own.
@@ -319,15 +284,14 @@ def parent_main(args: argparse.Namespace) -> int:
         same = run_worker(env, "interleaved", args, scenario, interleave=interleave)
         control = run_worker(env, "tend", args, scenario)  # Tend again: the spread between processes
     finally:
-        _admin(base, "DROP DATABASE IF EXISTS {} WITH (FORCE)", name)
+        _common.drop_database(base, name)
         shutil.rmtree(data_dir, ignore_errors=True)
         log(f"Dropped {name} and removed {data_dir}")
     scenario["load_before"] = load_before
 
     result = summarise(args, scenario, workers, same, control)
     target = args.output or RESULTS
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    _common.write_json(target, result)
     print_table(result)
     print(f"\nWritten to {target}")
     return 0
@@ -365,11 +329,9 @@ def summarise(args: argparse.Namespace, scenario: dict[str, Any], workers: dict[
     busy = max([*scenario.get("load_before", [0]), *control.get("load_after", [0])]) > cpus
     return {
         "benchmark": "bench/reports.py",
-        # The command line that ran (the script's path from the repository root).
-        "argv": [str(Path(__file__).resolve().relative_to(ROOT)), *sys.argv[1:]],
+        "argv": _common.command_argv(__file__),
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": {"python": platform.python_version(), "cpus": cpus, "platform": platform.platform(),
-                    **machine(),
+        "machine": {"python": platform.python_version(), **_common.machine(),
                     "load_average_before": scenario.get("load_before"),
                     "load_average_after": control.get("load_after"), "busy": busy,
                     **tend.get("versions", {})},
@@ -953,15 +915,7 @@ def import_library(variant: str) -> float:
 
 
 def versions() -> dict[str, Any]:
-    from importlib import metadata
-
-    found = {}
-    for package in ("reportlab", "rl_accel", "matplotlib", "weasyprint", "pillow", "django"):
-        try:
-            found[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            found[package] = None
-    return found
+    return _common.package_versions(("reportlab", "rl_accel", "matplotlib", "weasyprint", "pillow", "django"))
 
 
 def measure_split(worker: Worker) -> dict[str, Any]:
@@ -1081,10 +1035,8 @@ def child_main(args: argparse.Namespace) -> int:
 
     django.setup()
     if variant == "setup":
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0, interactive=False)
-        print(MARK + json.dumps(build_scenario()), flush=True)
+        _common.migrate()
+        _common.send_result(build_scenario())
         return 0
     from reportlab.lib import rl_accel
 
@@ -1132,7 +1084,7 @@ def child_main(args: argparse.Namespace) -> int:
         Path(args.save_pdfs).mkdir(parents=True, exist_ok=True)
         (Path(args.save_pdfs) / f"report-{variant}.pdf").write_bytes(worker.last_pdf)
     patches.undo()
-    print(MARK + json.dumps(result), flush=True)
+    _common.send_result(result)
     return 0
 
 
@@ -1159,7 +1111,7 @@ def interleaved(worker: Worker, args: argparse.Namespace) -> int:
               "rl_accel_swapped": {v: n for v, n in swapped.items() if v.startswith("noaccel")},
               "variants": {v: stats_ms(s, cpu[v]) for v, s in samples.items()},
               "chart": chart_microbench(worker, max(15, args.renders), "matplotlib" in variants)}
-    print(MARK + json.dumps(result), flush=True)
+    _common.send_result(result)
     return 0
 
 

@@ -22,6 +22,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench import goals  # noqa: E402  (the standard library's, like this file)
+from bench._common import shown  # noqa: E402  (standard library only at import)
 
 RESULTS_DIR = ROOT / "bench" / "results"
 OUTPUT = ROOT / "bench" / "RESULTS.md"
@@ -213,11 +214,6 @@ def read(path: Path) -> tuple[dict[str, Any] | None, str]:
     if not isinstance(data, dict):
         return None, f"not run (`{shown(path)}` does not hold an object)"
     return data, ""
-
-
-def shown(path: Path) -> str:
-    resolved = path.resolve()
-    return str(resolved.relative_to(ROOT)) if resolved.is_relative_to(ROOT) else str(path)
 
 
 def tend_endpoints(scale: dict[str, Any]) -> list[dict[str, Any]]:

@@ -1,5 +1,6 @@
 -- wrk script for the GET endpoints of bench/http_load.py: the URL and headers come from the command
--- line; this only reports the run as one JSON line (after the marker) for the script to read.
+-- line; this only reports the run as one JSON line (after the marker) for the script to read. post.lua
+-- loads this file for the same report.
 done = function(summary, latency, requests)
   -- 1,000 quantiles (0.1 % steps) so that bench/http_load.py can pool the latencies of several runs.
   local quantiles = {}
