@@ -1,15 +1,4 @@
-"""Tend's settings: every value that differs between machines comes from the environment.
-
-Variables:
-  DJANGO_SECRET_KEY     required when DJANGO_DEBUG is off
-  DJANGO_DEBUG          true/false (default false)
-  DJANGO_ALLOWED_HOSTS  comma-separated host names (default: localhost names in debug, none otherwise)
-  DATABASE_URL          e.g. postgres://user@host:5432/tend (default: SQLite in TEND_DATA_DIR)
-  TEND_REPLICA_DATABASE_URL  a read replica of DATABASE_URL for report rendering (default: none)
-  REDIS_URL             Celery broker and cache (default: an embedded filesystem broker, file cache)
-  TEND_DATA_DIR         where local data lives: SQLite file, private photo storage, broker (./var)
-  TEND_TRUSTED_PROXY_COUNT  how many reverse proxies append to X-Forwarded-For (default 0)
-"""
+"""Tend's settings: each environment variable is read once, here; README.md's table lists them."""
 
 from __future__ import annotations
 
@@ -112,12 +101,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
-if env_str("TEND_REPLICA_DATABASE_URL", ""):
+# The database URLs carry passwords, so they live only inside DATABASES, whose PASSWORD Django hides.
+_replica_db = env_str("TEND_REPLICA_DATABASE_URL", "")
+if _replica_db:
     # A streaming replica of the primary: report rendering reads its course data there
     # (tracker.db.replica_reads), so the weekly batch leaves the primary to the clinic's requests.
-    DATABASES["replica"] = dj_database_url.parse(
-        env_str("TEND_REPLICA_DATABASE_URL", ""), conn_max_age=60, conn_health_checks=True
-    )
+    DATABASES["replica"] = dj_database_url.parse(_replica_db, conn_max_age=60, conn_health_checks=True)
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 DATABASE_ROUTERS = ["tracker.db.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -177,6 +166,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
 CELERY_TIMEZONE = "UTC"
+TEND_WEEKLY_REPORT_DAY = env_str("TEND_WEEKLY_REPORT_DAY", "mon")
+TEND_WEEKLY_REPORT_HOUR = env_int("TEND_WEEKLY_REPORT_HOUR", 6, minimum=0)
+# How often beat re-enqueues the photos and reports a broker outage or a lost worker left behind.
+TEND_SWEEP_INTERVAL_SECONDS = env_int("TEND_SWEEP_INTERVAL_SECONDS", 60, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-credentials": {
         "task": "tracker.tasks.purge_expired_credentials",
@@ -190,19 +183,19 @@ CELERY_BEAT_SCHEDULE = {
     "weekly-reports": {
         "task": "tracker.tasks.create_weekly_reports",
         "schedule": crontab(
-            day_of_week=env_str("TEND_WEEKLY_REPORT_DAY", "mon"),
-            hour=env_int("TEND_WEEKLY_REPORT_HOUR", 6, minimum=0),
+            day_of_week=TEND_WEEKLY_REPORT_DAY,
+            hour=TEND_WEEKLY_REPORT_HOUR,
             minute=0,
         ),
     },
     "requeue-stale-reports": {
         "task": "tracker.tasks.requeue_stale_reports",
-        "schedule": float(env_int("TEND_SWEEP_INTERVAL_SECONDS", 60, minimum=1)),
+        "schedule": float(TEND_SWEEP_INTERVAL_SECONDS),
     },
     # Picks up photos a broker outage or a lost worker left in `processing`.
     "requeue-stale-photos": {
         "task": "tracker.tasks.requeue_stale_photos",
-        "schedule": float(env_int("TEND_SWEEP_INTERVAL_SECONDS", 60, minimum=1)),
+        "schedule": float(TEND_SWEEP_INTERVAL_SECONDS),
     },
 }
 # A photo still `processing` this long after it was enqueued is enqueued again. Processing a 48 MP
@@ -290,14 +283,16 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage",
     },
 }
-if env_str("TEND_S3_BUCKET", ""):
+TEND_S3_BUCKET = env_str("TEND_S3_BUCKET", "")
+TEND_S3_ENDPOINT_URL = env_str("TEND_S3_ENDPOINT_URL", "")
+if TEND_S3_BUCKET:
     # The same private files on an S3-compatible store (pip install "django-storages[s3]"): no
     # public ACL, and never a public URL, since Tend streams every file through an authorized view.
     STORAGES["default"] = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
-            "bucket_name": env_str("TEND_S3_BUCKET", ""),
-            "endpoint_url": env_str("TEND_S3_ENDPOINT_URL", "") or None,
+            "bucket_name": TEND_S3_BUCKET,
+            "endpoint_url": TEND_S3_ENDPOINT_URL or None,
             "default_acl": "private",
             "querystring_auth": True,
             "file_overwrite": False,
@@ -347,12 +342,13 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Logging: request paths carry ids only; bodies and names are never logged ---------------------
+TEND_LOG_LEVEL = env_str("TEND_LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("TEND_LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": TEND_LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 CSRF_FAILURE_VIEW = "api.problems.csrf_failure"

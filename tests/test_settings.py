@@ -1,17 +1,21 @@
 """Settings from the environment, production hardening, and the demo seed command.
 
+Every variable the code reads is read once, in config/settings.py, and named in the README's table.
+
 The production checks run `config.settings` (not the test settings) in a subprocess, with a clean
 environment and a temporary TEND_DATA_DIR, exactly as a deployment would.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
 import secrets
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -235,6 +239,147 @@ def test_env_int_fails_loudly(monkeypatch, raw, minimum, message):
 def test_env_list_splits_and_trims(monkeypatch):
     monkeypatch.setenv("TEND_SOME_LIST", " a.example , b.example,, ")
     assert env_list("TEND_SOME_LIST", ["x"]) == ["a.example", "b.example"]
+
+
+# --- Every variable is read once, into a setting, and the README's table names it ----------------
+_HELPERS = {"env_str", "env_bool", "env_int", "env_list"}
+# The test and bench settings read their own variables (TEND_TEST_*, TEND_BENCH_RUN_ID), documented
+# beside the test run and the benchmarks; a deployment never sets them.
+_NOT_RUNTIME = {"settings_test.py", "settings_bench.py"}
+_TABLE_NAME = re.compile(r"`([A-Z][A-Z0-9_]*)`")
+_TABLE_NAMES = re.compile(r"`[A-Z][A-Z0-9_]*`(, `[A-Z][A-Z0-9_]*`)*")
+
+
+def runtime_sources() -> list[Path]:
+    config = [path for path in (BASE_DIR / "config").glob("*.py") if path.name not in _NOT_RUNTIME]
+    apps = [path for folder in ("tracker", "api", "frontend", "scripts")
+            for path in (BASE_DIR / folder).rglob("*.py")]
+    return sorted([*config, *apps, BASE_DIR / "manage.py"])
+
+
+def _is_os(node: ast.AST, attr: str) -> bool:
+    """`os.<attr>`, or `<attr>` imported from os."""
+    if isinstance(node, ast.Attribute):
+        return node.attr == attr and isinstance(node.value, ast.Name) and node.value.id == "os"
+    return isinstance(node, ast.Name) and node.id == attr
+
+
+def _is_environ(node: ast.AST) -> bool:
+    return _is_os(node, "environ")
+
+
+def _is_getenv(node: ast.AST) -> bool:
+    return _is_os(node, "getenv")
+
+
+def _literal(node: ast.AST | None) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def variable_reads(tree: ast.AST) -> list[tuple[int, str | None]]:
+    """(line, name) of each environment read; the name is None when it is not a literal."""
+    reads = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            helper = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            environ_get = (isinstance(func, ast.Attribute) and func.attr == "get"
+                           and _is_environ(func.value))
+            if helper in _HELPERS or environ_get or _is_getenv(func):
+                reads.append((node.lineno, _literal(node.args[0] if node.args else None)))
+        elif isinstance(node, ast.Subscript) and _is_environ(node.value):
+            reads.append((node.lineno, _literal(node.slice)))
+        elif (isinstance(node, ast.Compare) and len(node.ops) == 1
+              and isinstance(node.ops[0], ast.In | ast.NotIn) and _is_environ(node.comparators[0])):
+            reads.append((node.lineno, _literal(node.left)))
+    return reads
+
+
+def code_reads() -> dict[str, list[str]]:
+    """Each variable the runtime code reads, with where ("config/settings.py:12")."""
+    found: dict[str, list[str]] = {}
+    for path in runtime_sources():
+        if path == BASE_DIR / "config" / "env.py":
+            continue  # the helpers themselves, reading the name they were given
+        where = path.relative_to(BASE_DIR)
+        for line, name in variable_reads(ast.parse(path.read_text(), str(path))):
+            assert name is not None, f"{where}:{line} reads a variable whose name is not a literal"
+            found.setdefault(name, []).append(f"{where}:{line}")
+    return found
+
+
+def readme_table() -> list[str]:
+    """The variables the README's settings table names, in its order."""
+    readme = (BASE_DIR / "README.md").read_text()
+    assert "## Pointing it at PostgreSQL and Redis" in readme
+    section = readme.split("## Pointing it at PostgreSQL and Redis", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("|")]
+    assert rows[:2] == ["| variable | meaning | default |", "|---|---|---|"]
+    names = []
+    for row in rows[2:]:
+        cells = [cell.strip() for cell in row.strip().strip("|").split("|")]
+        assert len(cells) == 3 and all(cells), f"a row needs a name, a meaning and a default: {row}"
+        assert _TABLE_NAMES.fullmatch(cells[0]), f"the first cell names variables only: {row}"
+        names += _TABLE_NAME.findall(cells[0])
+    return names
+
+
+def test_the_scan_finds_reads_however_they_are_written():
+    source = """
+a = env_str("A", "")
+b = env.env_int("B", 1, minimum=0)
+c = os.environ.get("C")
+d = os.getenv("D", "x")
+e = os.environ["E"]
+f = "F" in os.environ
+g = env_list(name, [])
+"""
+    assert variable_reads(ast.parse(source)) == [
+        (2, "A"), (3, "B"), (4, "C"), (5, "D"), (6, "E"), (7, "F"), (8, None)]
+
+
+def test_every_variable_the_code_reads_is_in_the_readme_table():
+    documented = set(readme_table())
+    missing = {name: where for name, where in code_reads().items() if name not in documented}
+    assert not missing, "add to the table in README.md: " + ", ".join(
+        f"{name} ({', '.join(where)})" for name, where in sorted(missing.items()))
+
+
+def test_the_readme_table_names_only_variables_the_code_reads():
+    stale = sorted(set(readme_table()) - set(code_reads()))
+    assert not stale, f"README.md's table names variables the code never reads: {', '.join(stale)}"
+
+
+def test_the_readme_table_names_each_variable_once():
+    twice = sorted(name for name, count in Counter(readme_table()).items() if count > 1)
+    assert not twice, f"README.md's table names these more than once: {', '.join(twice)}"
+
+
+def test_each_variable_is_read_once():
+    again = {name: where for name, where in code_reads().items() if len(where) > 1}
+    assert not again, "read once into a setting, then use the setting: " + ", ".join(
+        f"{name} ({', '.join(where)})" for name, where in sorted(again.items()))
+
+
+def test_only_the_settings_read_the_environment():
+    """Code outside config/settings.py uses django.conf.settings, never the environment."""
+    env_py, settings_py = BASE_DIR / "config" / "env.py", BASE_DIR / "config" / "settings.py"
+    wrong = []
+    for path in runtime_sources():
+        tree = ast.parse(path.read_text(), str(path))
+        where = path.relative_to(BASE_DIR)
+        # Entry points name the settings module for Django before it starts: a default, not a read.
+        allowed = {id(node.func.value) for node in ast.walk(tree)
+                   if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                   and node.func.attr == "setdefault" and _is_environ(node.func.value)
+                   and node.args and _literal(node.args[0]) == "DJANGO_SETTINGS_MODULE"}
+        for node in ast.walk(tree):
+            if path != env_py and (_is_environ(node) or _is_getenv(node)) and id(node) not in allowed:
+                wrong.append(f"{where}:{node.lineno} reads os.environ")
+            if (path != settings_py and isinstance(node, ast.Call)
+                    and getattr(node.func, "id", getattr(node.func, "attr", None)) in _HELPERS):
+                wrong.append(f"{where}:{node.lineno} calls an env helper")
+    assert not wrong, "; ".join(sorted(wrong))
 
 
 # --- seed_demo ------------------------------------------------------------------------------------
