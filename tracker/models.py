@@ -122,6 +122,17 @@ class ApiToken(models.Model):
         indexes = [models.Index(fields=["expires_at"], name="token_expiry")]
 
 
+class ClientCreated(models.Model):
+    """A row a client may create under an id of its own choosing (tracker/idempotency.py)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # SHA-256 of the content as first created, to tell a retried create from a conflicting one.
+    client_fingerprint = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        abstract = True
+
+
 class CourseStatus(models.TextChoices):
     ACTIVE = "active", "Active"
     PAUSED = "paused", "Paused"
@@ -129,8 +140,7 @@ class CourseStatus(models.TextChoices):
     STOPPED = "stopped", "Stopped"
 
 
-class TreatmentCourse(models.Model):
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+class TreatmentCourse(ClientCreated):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="courses")
     medication = models.CharField(max_length=120)
     concentration_percent = models.DecimalField(
@@ -150,7 +160,6 @@ class TreatmentCourse(models.Model):
     created_at = models.DateTimeField(default=now)
     updated_at = models.DateTimeField(default=now)
     version = models.PositiveIntegerField(default=1)
-    client_fingerprint = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-start_date", "-created_at"]
@@ -179,10 +188,9 @@ class CoursePause(models.Model):
         ordering = ["starts_on"]
 
 
-class CourseRecord(models.Model):
+class CourseRecord(ClientCreated):
     """What every record of a course shares: a client-chosen id, versions, and voiding."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     course = models.ForeignKey(TreatmentCourse, on_delete=models.PROTECT, related_name="+")
     # The patient is the course's; kept on the row so care-team scoping needs no join.
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
@@ -192,8 +200,6 @@ class CourseRecord(models.Model):
     created_at = models.DateTimeField(default=now)
     updated_at = models.DateTimeField(default=now)
     version = models.PositiveIntegerField(default=1)
-    # SHA-256 of the content as first created, to tell a retried create from a conflicting one.
-    client_fingerprint = models.CharField(max_length=64, blank=True)
     entered_in_error_at = models.DateTimeField(null=True, blank=True)
     entered_in_error_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -248,6 +254,15 @@ class Drainage(models.TextChoices):
     PUS = "pus", "Pus"
 
 
+class WarningSign(models.TextChoices):
+    """What a symptom entry can report that needs the care team today. Defined once: the alert
+    rule, the timeline, the report and the PWA all read these."""
+
+    FEVER = "fever", "fever"
+    PUS = "pus", "pus"
+    SPREADING_REDNESS = "spreading_redness", "spreading redness"
+
+
 class SymptomEntry(CourseRecord):
     recorded_at = models.DateTimeField()
     pain = models.PositiveSmallIntegerField(validators=[MaxValueValidator(10)])
@@ -264,6 +279,12 @@ class SymptomEntry(CourseRecord):
         constraints = [
             models.CheckConstraint(condition=Q(pain__lte=10) & Q(itch__lte=10), name="symptom_scale"),
         ]
+
+    def warning_signs(self) -> list[WarningSign]:
+        """The warning signs this entry reports, in a fixed order."""
+        present = {WarningSign.FEVER: self.fever, WarningSign.PUS: self.drainage == Drainage.PUS,
+                   WarningSign.SPREADING_REDNESS: self.redness_spreading}
+        return [sign for sign in WarningSign if present[sign]]
 
 
 class DebridementMethod(models.TextChoices):
@@ -434,10 +455,9 @@ class TissueType(models.TextChoices):
     NECROTIC = "necrotic", "Necrotic tissue"
 
 
-class Review(models.Model):
+class Review(ClientCreated):
     """A nurse's or physician's measurement of one photo, with its PUSH Tool 3.0 score."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     photo = models.ForeignKey(Photo, on_delete=models.PROTECT, related_name="reviews")
     course = models.ForeignKey(TreatmentCourse, on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
@@ -452,7 +472,6 @@ class Review(models.Model):
     signs_of_infection = models.BooleanField(default=False)
     flag_for_physician = models.BooleanField(default=False)
     comment = models.TextField(blank=True, max_length=4000)
-    client_fingerprint = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -474,13 +493,24 @@ class AlertStatus(models.TextChoices):
     ACKNOWLEDGED = "acknowledged", "Acknowledged"
 
 
+class AlertKind(models.TextChoices):
+    """Every kind of alert; the rules that open them live in services/alert_rules.py."""
+
+    NO_LOG = "no_log", "Nothing logged"
+    SYMPTOM_RED_FLAG = "symptom_red_flag", "Warning signs"
+    PAIN_RISE = "pain_rise", "Pain rise"
+    REVIEW_INFECTION = "review_infection", "Signs of infection on a review"
+    REVIEW_FLAGGED = "review_flagged", "Review flagged for the physician"
+    HEALING_CHECKPOINT = "healing_checkpoint", "Healing checkpoint"
+
+
 class Alert(models.Model):
     """Something the care team must look at. One open alert per course and kind: an episode."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     course = models.ForeignKey(TreatmentCourse, on_delete=models.PROTECT, related_name="alerts")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
-    kind = models.CharField(max_length=32)
+    kind = models.CharField(max_length=32, choices=AlertKind.choices)
     severity = models.CharField(max_length=8, choices=AlertSeverity.choices)
     detail = models.TextField()
     status = models.CharField(max_length=16, choices=AlertStatus.choices, default=AlertStatus.OPEN)
@@ -513,11 +543,10 @@ class ReportKind(models.TextChoices):
     WEEKLY = "weekly", "Weekly"
 
 
-class Report(models.Model):
+class Report(ClientCreated):
     """A progress report of a course over a period. The row is the source of truth; a worker
     renders the PDF and the summary, which depend only on the data of the period."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     course = models.ForeignKey(TreatmentCourse, on_delete=models.PROTECT, related_name="reports")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=12, choices=ReportKind.choices, default=ReportKind.REQUESTED)
@@ -536,7 +565,6 @@ class Report(models.Model):
     summary = models.JSONField(null=True, blank=True)
     pdf_name = models.CharField(max_length=200, blank=True)
     pdf_bytes = models.PositiveIntegerField(null=True, blank=True)
-    client_fingerprint = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -13,7 +13,16 @@ import pytest
 import time_machine
 
 from tracker import clock, tasks
-from tracker.models import Alert, AlertStatus, Patient, Photo, PhotoStatus, TreatmentCourse, User
+from tracker.models import (
+    Alert,
+    AlertKind,
+    AlertStatus,
+    Patient,
+    Photo,
+    PhotoStatus,
+    TreatmentCourse,
+    User,
+)
 from tracker.services import alert_rules, courses, people, records, reviews
 from tracker.services.alerts import alert_acknowledge
 
@@ -65,7 +74,7 @@ def set_status(course: TreatmentCourse, by: User, status: str, day: dt.date) -> 
 def check(at: dt.datetime) -> set[tuple[Any, str]]:
     """Run the rule at `at`; the (course, kind) of every no_log alert open afterwards."""
     alert_rules.missed_days_check(now=at)
-    return set(Alert.objects.filter(kind=alert_rules.NO_LOG, status=AlertStatus.OPEN)
+    return set(Alert.objects.filter(kind=AlertKind.NO_LOG, status=AlertStatus.OPEN)
                .values_list("course_id", "severity"))
 
 
@@ -284,7 +293,7 @@ def test_a_worrying_review_opens_its_alerts(cast: Any, course: TreatmentCourse) 
 
 # --- The healing checkpoint -------------------------------------------------------------------------
 def checkpoint_alerts(course: TreatmentCourse) -> list[Alert]:
-    return list(Alert.objects.filter(course=course, kind=alert_rules.HEALING_CHECKPOINT))
+    return list(Alert.objects.filter(course=course, kind=AlertKind.HEALING_CHECKPOINT))
 
 
 def test_too_little_reduction_at_week_four_opens_one_low_alert_that_asks_for_a_review(

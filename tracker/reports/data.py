@@ -19,7 +19,6 @@ from tracker.models import (
     TreatmentCourse,
 )
 from tracker.selectors.adherence import Adherence, course_adherence
-from tracker.services.alert_rules import red_flags
 
 
 @dataclass(frozen=True)
@@ -108,7 +107,7 @@ def gather(course: TreatmentCourse, start: dt.date, end: dt.date) -> ReportData:
     return ReportData(
         course=course, start=start, end=end, adherence=adherence,
         longest_gap_days=_longest_gap(adherence), symptoms=symptoms,
-        red_flags=[s for s in symptoms if red_flags(s)],
+        red_flags=[s for s in symptoms if s.warning_signs()],
         photos=photos, reviews=reviews,
         measurements=[p for p in points if p.area_cm2 is not None],
         timeline=_photo_timeline(points),

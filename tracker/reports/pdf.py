@@ -223,8 +223,7 @@ def _section_symptoms(data: ReportData, t: dict[str, str], language: str) -> lis
     if not data.red_flags:
         flow.append(_p(t["no_red_flags"], "small"))
     for entry in data.red_flags:
-        signs = [t[key] for key, on in (("fever", entry.fever), ("pus", entry.drainage == "pus"),
-                                        ("redness", entry.redness_spreading)) if on]
+        signs = [t[sign.value] for sign in entry.warning_signs()]
         flow.append(_p(f"{i18n.date(entry.local_date, language)}: {', '.join(signs)}", "small"))
     return [KeepTogether(flow)]
 

@@ -8,14 +8,8 @@ from dataclasses import dataclass
 
 from django.db.models import CharField, F, QuerySet, Value
 
-from tracker.models import (
-    Application,
-    CourseRecord,
-    Debridement,
-    Photo,
-    SymptomEntry,
-    TreatmentCourse,
-)
+from tracker.models import TreatmentCourse
+from tracker.record_kinds import KINDS
 
 
 @dataclass(frozen=True)
@@ -27,42 +21,13 @@ class TimelineEntry:
     entered_in_error: bool
 
 
-def _summary(record: CourseRecord) -> str:
-    if isinstance(record, Application):
-        text = "Applied" if record.status == "applied" else f"Skipped: {record.skip_reason}"
-    elif isinstance(record, SymptomEntry):
-        flags = [name for name, on in (("fever", record.fever),
-                                       ("spreading redness", record.redness_spreading)) if on]
-        text = f"Pain {record.pain}/10, itch {record.itch}/10, drainage {record.drainage}"
-        if flags:
-            text += "; " + ", ".join(flags)
-    elif isinstance(record, Photo):
-        text = f"Wound photo ({record.status})"
-    else:
-        assert isinstance(record, Debridement)
-        text = f"{record.get_method_display()} debridement, {record.nodules_removed} nodules removed"
-        if record.specimen_sent:
-            text += ", specimen sent"
-    if record.is_voided:
-        text += " (entered in error)"
-    return text
-
-
-_SOURCES: dict[str, type[CourseRecord]] = {
-    "application": Application,
-    "symptom": SymptomEntry,
-    "debridement": Debridement,
-    "photo": Photo,
-}
-
-
 def _keys(course: TreatmentCourse) -> QuerySet:
     parts = [
-        model.objects.filter(course=course)
-        .annotate(type=Value(name, output_field=CharField()), at=F(model.time_field))
+        kind.model.objects.filter(course=course)
+        .annotate(type=Value(name, output_field=CharField()), at=F(kind.time_field))
         .values("type", "id", "at")
         .order_by()
-        for name, model in _SOURCES.items()
+        for name, kind in KINDS.items()
     ]
     return parts[0].union(*parts[1:], all=True)
 
@@ -78,7 +43,7 @@ class CourseTimeline:
         self.course = course
 
     def count(self) -> int:
-        return sum(model.objects.filter(course=self.course).count() for model in _SOURCES.values())
+        return sum(kind.model.objects.filter(course=self.course).count() for kind in KINDS.values())
 
     def __len__(self) -> int:
         return self.count()
@@ -91,11 +56,11 @@ class CourseTimeline:
         records = {
             (name, record.pk): record
             for name, ids in wanted.items()
-            for record in _SOURCES[name].objects.filter(pk__in=ids)
+            for record in KINDS[name].model.objects.filter(pk__in=ids)
         }
-        return [
-            TimelineEntry(key["type"], key["id"], records[(key["type"], key["id"])].occurred_at,
-                          _summary(records[(key["type"], key["id"])]),
-                          records[(key["type"], key["id"])].is_voided)
-            for key in keys
-        ]
+        entries = []
+        for key in keys:
+            record = records[(key["type"], key["id"])]
+            entries.append(TimelineEntry(key["type"], key["id"], record.occurred_at,
+                                         KINDS[key["type"]].describe(record), record.is_voided))
+        return entries

@@ -1,9 +1,10 @@
-"""The rules that open alerts. Each opens at most one alert per episode (see alerts.alert_raise).
+"""The rules that open alerts, and only here. Each opens at most one alert per episode (see
+alerts.alert_raise); the kinds are models.AlertKind.
 
 - nothing logged for 2 whole local days of an active course (a beat task, in each patient's days);
-- a symptom entry with fever, pus or spreading redness (high);
+- a symptom entry with a warning sign: fever, pus or spreading redness (high);
 - pain at least 3 points above the patient's mean of the previous 7 days (medium);
-- a review with signs of infection, or flagged for the physician (reviews.py);
+- a review with signs of infection (high), or flagged for the physician (medium);
 - a healing checkpoint: area reduction below a threshold at a given week (low).
 """
 
@@ -18,26 +19,20 @@ from django.db.models import Avg, OuterRef, Subquery
 from tracker import clock
 from tracker.models import (
     Alert,
+    AlertKind,
     AlertSeverity,
     Application,
     CourseStatus,
-    Drainage,
     Review,
     SymptomEntry,
     TreatmentCourse,
 )
 from tracker.services.alerts import alert_raise
 
-NO_LOG = "no_log"
-SYMPTOM_RED_FLAG = "symptom_red_flag"
-PAIN_RISE = "pain_rise"
-HEALING_CHECKPOINT = "healing_checkpoint"
-
 
 def red_flags(entry: SymptomEntry) -> list[str]:
-    """The warning signs an entry reports: fever, pus, spreading redness."""
-    return [name for name, on in (("fever", entry.fever), ("pus", entry.drainage == Drainage.PUS),
-                                  ("spreading redness", entry.redness_spreading)) if on]
+    """The warning signs an entry reports, in words: "fever", "pus", "spreading redness"."""
+    return [sign.label for sign in entry.warning_signs()]
 
 
 def symptom_alerts(entry: SymptomEntry) -> list[Alert]:
@@ -46,7 +41,7 @@ def symptom_alerts(entry: SymptomEntry) -> list[Alert]:
     flags = red_flags(entry)
     if flags:
         raised.append(alert_raise(
-            course=entry.course, kind=SYMPTOM_RED_FLAG, severity=AlertSeverity.HIGH,
+            course=entry.course, kind=AlertKind.SYMPTOM_RED_FLAG, severity=AlertSeverity.HIGH,
             detail=f"Warning signs reported on {entry.local_date}: {', '.join(flags)}. "
                    "Contact the patient today.",
             source_type="symptom", source_id=entry.pk))
@@ -57,10 +52,28 @@ def symptom_alerts(entry: SymptomEntry) -> list[Alert]:
     ).aggregate(mean=Avg("pain"))["mean"]
     if previous is not None and entry.pain >= previous + rise:
         raised.append(alert_raise(
-            course=entry.course, kind=PAIN_RISE, severity=AlertSeverity.MEDIUM,
+            course=entry.course, kind=AlertKind.PAIN_RISE, severity=AlertSeverity.MEDIUM,
             detail=f"Pain {entry.pain}/10 on {entry.local_date}, {entry.pain - previous:.1f} points "
                    f"above the mean of the previous 7 days ({previous:.1f}).",
             source_type="symptom", source_id=entry.pk))
+    return [alert for alert in raised if alert is not None]
+
+
+def review_alerts(review: Review) -> list[Alert]:
+    """Run when a review is stored: signs of infection, or a flag for the physician."""
+    course = review.photo.course
+    when = clock.local_date(review.created_at, course.patient.timezone).isoformat()
+    raised: list[Alert | None] = []
+    if review.signs_of_infection:
+        raised.append(alert_raise(
+            course=course, kind=AlertKind.REVIEW_INFECTION, severity=AlertSeverity.HIGH,
+            detail=f"A wound review on {when} found signs of infection.",
+            source_type="review", source_id=review.pk))
+    if review.flag_for_physician:
+        raised.append(alert_raise(
+            course=course, kind=AlertKind.REVIEW_FLAGGED, severity=AlertSeverity.MEDIUM,
+            detail=f"A wound review on {when} was flagged for the physician.",
+            source_type="review", source_id=review.pk))
     return [alert for alert in raised if alert is not None]
 
 
@@ -74,7 +87,7 @@ def healing_checkpoint(course: TreatmentCourse) -> Alert | None:
     """
     week = settings.TEND_HEALING_CHECKPOINT_WEEK
     threshold = Decimal(settings.TEND_HEALING_CHECKPOINT_PERCENT)
-    if Alert.objects.filter(course=course, kind=HEALING_CHECKPOINT).exists():
+    if Alert.objects.filter(course=course, kind=AlertKind.HEALING_CHECKPOINT).exists():
         return None  # one checkpoint per course
     checkpoint = course.start_date + dt.timedelta(weeks=week)
     reviews = Review.objects.filter(course=course, photo__entered_in_error_at__isnull=True)
@@ -87,7 +100,7 @@ def healing_checkpoint(course: TreatmentCourse) -> Alert | None:
     if reduction >= threshold:
         return None
     return alert_raise(
-        course=course, kind=HEALING_CHECKPOINT, severity=AlertSeverity.LOW,
+        course=course, kind=AlertKind.HEALING_CHECKPOINT, severity=AlertSeverity.LOW,
         detail=(
             f"Week {week} checkpoint: the wound area changed by {-reduction:+.0f} % "
             f"({first.area_cm2} cm² to {latest.area_cm2} cm²), below the {threshold:.0f} % "
@@ -130,7 +143,7 @@ def missed_days_check(*, now: dt.datetime | None = None) -> list[Alert]:
             continue  # a pause covered part of those days: they were not all expected
         last = course.last_logged.isoformat() if course.last_logged else "never"
         alert = alert_raise(
-            course=course, kind=NO_LOG, severity=AlertSeverity.MEDIUM,
+            course=course, kind=AlertKind.NO_LOG, severity=AlertSeverity.MEDIUM,
             detail=f"Nothing logged for {days} whole days (last log: {last}). "
                    "Check in with the patient.",
         )

@@ -8,10 +8,10 @@ import uuid
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from tracker.models import Alert, AlertStatus, TreatmentCourse, User
+from tracker.models import Alert, AlertKind, AlertStatus, TreatmentCourse, User
 
 
-def alert_raise(*, course: TreatmentCourse, kind: str, severity: str, detail: str,
+def alert_raise(*, course: TreatmentCourse, kind: AlertKind, severity: str, detail: str,
                 source_type: str = "", source_id: uuid.UUID | None = None) -> Alert | None:
     """Open an alert, unless one of this kind is already open for the course. Returns the new
     alert, or None when the episode is already open."""

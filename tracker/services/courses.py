@@ -7,13 +7,13 @@ import decimal
 import uuid
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from tracker import clock
-from tracker.errors import Conflict, ValidationError, field_error
+from tracker.errors import ValidationError, field_error
+from tracker.idempotency import canonical, create_once, fingerprint
 from tracker.models import CoursePause, CourseStatus, Patient, RecordVersion, TreatmentCourse, User
-from tracker.services.records import canonical, fingerprint
 
 COURSE_FIELDS = ("medication", "concentration_percent", "vehicle", "body_site",
                  "applications_per_day", "start_date", "end_date", "instructions")
@@ -48,29 +48,16 @@ def course_create(*, patient: Patient, prescribed_by: User, course_id: uuid.UUID
         # Stored with two decimals: 10, 10.0 and 10.00 are the same content for idempotency.
         content["concentration_percent"] = decimal.Decimal(
             str(content["concentration_percent"])).quantize(decimal.Decimal("0.01"))
-    print_ = fingerprint({"patient": patient.pk, **content})
 
-    def existing_or_conflict() -> TreatmentCourse | None:
-        existing = TreatmentCourse.objects.filter(pk=course_id).first()
-        if existing is not None and existing.client_fingerprint != print_:
-            raise Conflict("Another course with different content already has this id.",
-                           field="id")
-        return existing
+    def validate() -> None:
+        _validate_dates(content["start_date"], content["end_date"],
+                        today=clock.today_in(patient.timezone))
 
-    if course_id is not None and (found := existing_or_conflict()) is not None:
-        return found, False
-    _validate_dates(content["start_date"], content["end_date"],
-                    today=clock.today_in(patient.timezone))
-    course = TreatmentCourse(id=course_id or uuid.uuid4(), patient=patient,
-                             prescribed_by=prescribed_by, client_fingerprint=print_, **content)
-    try:
-        with transaction.atomic():
-            course.save(force_insert=True)
-    except IntegrityError:
-        if course_id is not None and (found := existing_or_conflict()) is not None:
-            return found, False
-        raise
-    return course, True
+    return create_once(
+        TreatmentCourse, client_id=course_id, fingerprint=fingerprint({"patient": patient.pk, **content}),
+        build=lambda pk: TreatmentCourse(id=pk, patient=patient, prescribed_by=prescribed_by, **content),
+        validate=validate, conflict="Another course with different content already has this id.",
+    )
 
 
 def _apply_status(course: TreatmentCourse, new: str, *, today: dt.date) -> None:

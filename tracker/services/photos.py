@@ -16,14 +16,15 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from tracker import clock, imaging
 from tracker.errors import Conflict
+from tracker.idempotency import create_once, fingerprint
 from tracker.models import Photo, PhotoStatus, TreatmentCourse, User
-from tracker.services.records import PHOTO, ensure_course_open, fingerprint, validate_content
+from tracker.services.records import PHOTO, ensure_course_open, validate_content
 
 log = logging.getLogger(__name__)
 
@@ -31,15 +32,6 @@ log = logging.getLogger(__name__)
 def _names(photo_id: uuid.UUID) -> tuple[str, str, str]:
     base = f"photos/{photo_id}"
     return f"{base}/upload.bin", f"{base}/full.jpg", f"{base}/thumbnail.jpg"
-
-
-def _existing_or_conflict(photo_id: uuid.UUID | None, print_: str) -> Photo | None:
-    if photo_id is None:
-        return None
-    existing = Photo.objects.filter(pk=photo_id).first()
-    if existing is not None and existing.client_fingerprint != print_:
-        raise Conflict("Another photo with different content already has this id.", field="id")
-    return existing
 
 
 def photo_upload(*, course: TreatmentCourse, uploaded_by: User, data: bytes,
@@ -51,37 +43,34 @@ def photo_upload(*, course: TreatmentCourse, uploaded_by: User, data: bytes,
     """
     info = imaging.inspect_upload(data, max_bytes=settings.TEND_MAX_UPLOAD_BYTES)
     content = {"taken_at": taken_at, "notes": note}
-    print_ = fingerprint({"course": course.pk, "sha256": info.sha256, **content})
-    if (found := _existing_or_conflict(photo_id, print_)) is not None:
-        return found, False
-    ensure_course_open(course)
-    validate_content(PHOTO, course, content)
 
-    photo_id = photo_id or uuid.uuid4()
-    upload_name, _, _ = _names(photo_id)
-    try:
-        with transaction.atomic():
-            photo = Photo.objects.create(
-                id=photo_id, course=course, patient_id=course.patient_id,
-                local_date=clock.local_date(taken_at, course.patient.timezone),
-                recorded_by=uploaded_by, client_fingerprint=print_, upload_format=info.format,
-                upload_bytes=len(data), **content,
-            )
-            # The file is written inside the transaction: if it fails, no row; if the row fails,
-            # the file is removed below. Either both are stored or neither.
-            stored = default_storage.save(upload_name, ContentFile(data))
-            Photo.objects.filter(pk=photo.pk).update(upload_name=stored)
-            photo.upload_name = stored
-            transaction.on_commit(lambda: photo_enqueue(photo_id=photo.pk))
-    except IntegrityError:
-        if (found := _existing_or_conflict(photo_id, print_)) is not None:
-            return found, False
-        raise
-    except BaseException:
-        if default_storage.exists(upload_name):
-            default_storage.delete(upload_name)
-        raise
-    return photo, True
+    def validate() -> None:
+        ensure_course_open(course)
+        validate_content(PHOTO, course, content)
+
+    def build(pk: uuid.UUID) -> Photo:
+        return Photo(id=pk, course=course, patient_id=course.patient_id,
+                     local_date=clock.local_date(taken_at, course.patient.timezone),
+                     recorded_by=uploaded_by, upload_format=info.format, upload_bytes=len(data),
+                     **content)
+
+    def store_bytes(photo: Photo) -> None:
+        # Written inside the row's transaction: if the file fails, no row; if the row fails after
+        # it, the file is removed. Either both are stored or neither.
+        photo.upload_name = default_storage.save(_names(photo.pk)[0], ContentFile(data))
+        try:
+            Photo.objects.filter(pk=photo.pk).update(upload_name=photo.upload_name)
+        except BaseException:
+            default_storage.delete(photo.upload_name)
+            raise
+        transaction.on_commit(lambda: photo_enqueue(photo_id=photo.pk))
+
+    return create_once(
+        Photo, client_id=photo_id,
+        fingerprint=fingerprint({"course": course.pk, "sha256": info.sha256, **content}),
+        build=build, validate=validate, then=store_bytes,
+        conflict="Another photo with different content already has this id.",
+    )
 
 
 def photo_enqueue(*, photo_id: uuid.UUID) -> bool:

@@ -1,85 +1,37 @@
-"""Creating, correcting and voiding the records of a course (applications, symptoms, debridements).
+"""Creating, correcting and voiding the records of a course: every kind in record_kinds.KINDS.
 
 Three rules hold for every kind:
-1. A create is idempotent by its id: the same id with the same content returns the stored record
-   and stores nothing; the same id with other content is a conflict. The primary key's unique
-   constraint decides (INSERT ... ON CONFLICT DO NOTHING), so two concurrent duplicates cannot
-   both insert.
+1. A create is idempotent by its id (tracker/idempotency.py).
 2. A record is never deleted. A correction bumps its version and keeps the old values.
 3. Entered-in-error marks a record void; it stays, and drops out of adherence and reports.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import decimal
-import hashlib
-import json
 import uuid
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.db import transaction
 from django.utils import timezone
 
 from tracker import clock
-from tracker.db import insert_unless_taken
 from tracker.errors import Conflict, ValidationError, field_error
+from tracker.idempotency import canonical, create_once, fingerprint
 from tracker.models import (
-    Application,
     ApplicationStatus,
     CourseRecord,
     CourseStatus,
-    Debridement,
-    Photo,
     RecordVersion,
-    SymptomEntry,
     TreatmentCourse,
     User,
 )
-from tracker.services.alert_rules import symptom_alerts
+from tracker.record_kinds import APPLICATION, DEBRIDEMENT, KINDS, PHOTO, SYMPTOM, RecordKind
+
+# The kinds are the registry's; callers name them through this module as well.
+__all__ = ["APPLICATION", "DEBRIDEMENT", "KINDS", "PHOTO", "SYMPTOM", "RecordKind", "record_create",
+           "record_update", "record_void"]
 
 R = TypeVar("R", bound=CourseRecord)
-
-
-@dataclass(frozen=True)
-class RecordKind:
-    model: type[CourseRecord]
-    object_type: str
-    # Content fields a client sets, besides the course.
-    fields: tuple[str, ...]
-
-    @property
-    def time_field(self) -> str:
-        return self.model.time_field
-
-
-APPLICATION = RecordKind(Application, "application",
-                         ("applied_at", "status", "skip_reason", "notes"))
-SYMPTOM = RecordKind(SymptomEntry, "symptom",
-                     ("recorded_at", "pain", "itch", "drainage", "fever", "redness_spreading",
-                      "notes"))
-DEBRIDEMENT = RecordKind(Debridement, "debridement",
-                         ("performed_at", "method", "nodules_removed", "specimen_sent", "notes"))
-# A photo is created by services/photos.py (multipart); corrections and voiding are shared.
-PHOTO = RecordKind(Photo, "photo", ("taken_at", "notes"))
-
-KINDS = {kind.object_type: kind for kind in (APPLICATION, SYMPTOM, DEBRIDEMENT, PHOTO)}
-# The debridement that opens a course, and the baseline photo, come before its first day.
-_MAY_PREDATE_COURSE = (DEBRIDEMENT, PHOTO)
-
-
-def canonical(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).isoformat()
-    if isinstance(value, dt.date | uuid.UUID | decimal.Decimal):
-        return str(value)
-    return value
-
-
-def fingerprint(values: dict[str, Any]) -> str:
-    plain = {key: canonical(value) for key, value in values.items()}
-    return hashlib.sha256(json.dumps(plain, sort_keys=True).encode()).hexdigest()
 
 
 def _content(kind: RecordKind, data: dict[str, Any]) -> dict[str, Any]:
@@ -93,15 +45,12 @@ def validate_content(kind: RecordKind, course: TreatmentCourse, content: dict[st
     instant = content[time_field]
     clock.ensure_not_future(time_field, instant)
     day = clock.local_date(instant, course.patient.timezone)
-    if kind not in _MAY_PREDATE_COURSE and day < course.start_date:
+    if not kind.may_predate_course and day < course.start_date:
         raise field_error(time_field, f"This is before the course started ({course.start_date}).")
     if course.end_date and day > course.end_date:
         raise field_error(time_field, f"This is after the course ended ({course.end_date}).")
-    if kind is APPLICATION:
-        if content["status"] == ApplicationStatus.SKIPPED and not content["skip_reason"].strip():
-            raise field_error("skip_reason", "Say why the application was skipped.")
-        if content["status"] == ApplicationStatus.APPLIED and content["skip_reason"]:
-            raise field_error("skip_reason", "Only a skipped application has a skip reason.")
+    if kind.check is not None:
+        kind.check(content)
 
 
 def ensure_course_open(course: TreatmentCourse) -> None:
@@ -117,42 +66,23 @@ def record_create(*, kind: RecordKind, recorded_by: User, course: TreatmentCours
     Raises Conflict when the id is taken by a record with other content.
     """
     content = _content(kind, data)
-    print_ = fingerprint({"course": course.pk, **content})
-    model = kind.model
 
-    def existing_or_conflict() -> CourseRecord | None:
-        existing = model.objects.filter(pk=record_id).first()
-        if existing is None:
-            return None
-        if existing.client_fingerprint != print_:
-            raise Conflict("Another record with different content already has this id.",
-                           field="id")
-        return existing
-
-    try:
+    def validate() -> None:
         ensure_course_open(course)
         validate_content(kind, course, content)
-    except ValidationError:
-        # A retry of a record stored before the course closed still gets its record back.
-        if record_id is not None and (found := existing_or_conflict()) is not None:
-            return found, False
-        raise
-    record = model(
-        id=record_id or uuid.uuid4(), course=course, patient_id=course.patient_id,
-        local_date=clock.local_date(content[kind.time_field], course.patient.timezone),
-        recorded_by=recorded_by, client_fingerprint=print_, **content,
+
+    def build(pk: uuid.UUID) -> CourseRecord:
+        return kind.model(
+            id=pk, course=course, patient_id=course.patient_id,
+            local_date=clock.local_date(content[kind.time_field], course.patient.timezone),
+            recorded_by=recorded_by, **content,
+        )
+
+    return create_once(
+        kind.model, client_id=record_id, fingerprint=fingerprint({"course": course.pk, **content}),
+        build=build, validate=validate, then=kind.on_create,
+        conflict="Another record with different content already has this id.",
     )
-    with transaction.atomic(savepoint=False):
-        inserted = insert_unless_taken(record)
-        if inserted and kind is SYMPTOM:
-            symptom_alerts(record)  # type: ignore[arg-type]
-    if inserted:
-        return record, True
-    # The id is taken (a retry, or a concurrent duplicate that committed first): the stored
-    # record decides. Records are never deleted, so it is there to be read.
-    found = existing_or_conflict()
-    assert found is not None
-    return found, False
 
 
 def _lock(kind: RecordKind, record: R) -> R:

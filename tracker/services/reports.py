@@ -22,12 +22,12 @@ from django.utils import timezone
 from tracker import clock
 from tracker.db import replica_reads
 from tracker.errors import Conflict, field_error
+from tracker.idempotency import create_once, fingerprint
 from tracker.models import CourseStatus, Report, ReportKind, ReportStatus, TreatmentCourse, User
 from tracker.reports import data as report_data
 from tracker.reports import i18n
 from tracker.reports.pdf import render_pdf
 from tracker.selectors.adherence import MAX_PERIOD_DAYS
-from tracker.services.records import fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -56,32 +56,18 @@ def report_request(*, course: TreatmentCourse, requested_by: User,
                                     "to report yet.")
     start = period_start or course.start_date
     end = period_end or course.last_day(today)
-    print_ = fingerprint({"course": course.pk, "start": start, "end": end})
-    if report_id is not None:
-        existing = Report.objects.filter(pk=report_id).first()
-        if existing is not None:
-            if existing.client_fingerprint != print_:
-                raise Conflict("Another report with a different period already has this id.",
-                               field="id")
-            return existing, False
-    _validate_period(course, start, end)
-    try:
-        with transaction.atomic():
-            report = Report.objects.create(
-                id=report_id or uuid.uuid4(), course=course, patient_id=course.patient_id,
-                period_start=start, period_end=end, requested_by=requested_by,
-                client_fingerprint=print_,
-            )
-    except IntegrityError:
-        existing = Report.objects.filter(pk=report_id).first() if report_id else None
-        if existing is None:
-            raise
-        if existing.client_fingerprint != print_:
-            raise Conflict("Another report with a different period already has this id.",
-                           field="id") from None
-        return existing, False
-    transaction.on_commit(lambda: report_enqueue(report_id=report.pk))
-    return report, True
+
+    def then(report: Report) -> None:
+        transaction.on_commit(lambda: report_enqueue(report_id=report.pk))
+
+    return create_once(
+        Report, client_id=report_id,
+        fingerprint=fingerprint({"course": course.pk, "start": start, "end": end}),
+        build=lambda pk: Report(id=pk, course=course, patient_id=course.patient_id,
+                                period_start=start, period_end=end, requested_by=requested_by),
+        validate=lambda: _validate_period(course, start, end), then=then,
+        conflict="Another report with a different period already has this id.",
+    )
 
 
 def report_enqueue(*, report_id: uuid.UUID) -> bool:

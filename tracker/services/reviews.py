@@ -1,5 +1,5 @@
-"""A nurse's review of a wound photo: measurements, the PUSH Tool 3.0 score, and the alerts a
-worrying review opens."""
+"""A nurse's review of a wound photo: measurements and the PUSH Tool 3.0 score. A worrying review
+opens alerts (alert_rules.review_alerts)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,10 @@ import uuid
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
-
-from tracker import clock
 from tracker.errors import Conflict
-from tracker.models import AlertSeverity, Photo, PhotoStatus, Review, User
-from tracker.services.alert_rules import healing_checkpoint
-from tracker.services.alerts import alert_raise
-from tracker.services.records import fingerprint
+from tracker.idempotency import create_once, fingerprint
+from tracker.models import Photo, PhotoStatus, Review, User
+from tracker.services.alert_rules import healing_checkpoint, review_alerts
 
 # PUSH Tool 3.0 (NPUAP): area = length x width (cm²), scored 0-10.
 _AREA_POINTS: list[tuple[Decimal, int]] = [
@@ -49,19 +45,6 @@ def push_score(*, area: Decimal, exudate: str, tissue_type: str) -> int:
     return area_points(area) + EXUDATE_POINTS[exudate] + TISSUE_POINTS[tissue_type]
 
 
-def _raise_alerts(review: Review, photo: Photo) -> None:
-    course = photo.course
-    when = clock.local_date(review.created_at, course.patient.timezone).isoformat()
-    if review.signs_of_infection:
-        alert_raise(course=course, kind="review_infection", severity=AlertSeverity.HIGH,
-                    detail=f"A wound review on {when} found signs of infection.",
-                    source_type="review", source_id=review.pk)
-    if review.flag_for_physician:
-        alert_raise(course=course, kind="review_flagged", severity=AlertSeverity.MEDIUM,
-                    detail=f"A wound review on {when} was flagged for the physician.",
-                    source_type="review", source_id=review.pk)
-
-
 def review_create(*, photo: Photo, reviewer: User, review_id: uuid.UUID | None = None,
                   data: dict[str, Any]) -> tuple[Review, bool]:
     """Record a review of a ready photo, with its area and PUSH score. Idempotent by id."""
@@ -69,38 +52,28 @@ def review_create(*, photo: Photo, reviewer: User, review_id: uuid.UUID | None =
     content["comment"] = content["comment"] or ""
     content["signs_of_infection"] = bool(content["signs_of_infection"])
     content["flag_for_physician"] = bool(content["flag_for_physician"])
-    print_ = fingerprint({"photo": photo.pk, **content})
 
-    def existing_or_conflict() -> Review | None:
-        existing = Review.objects.filter(pk=review_id).first() if review_id else None
-        if existing is not None and existing.client_fingerprint != print_:
-            raise Conflict("Another review with different content already has this id.",
-                           field="id")
-        return existing
+    def validate() -> None:
+        if photo.status != PhotoStatus.READY:
+            raise Conflict(f"This photo is {photo.status}; only a ready photo can be reviewed.")
+        if photo.entered_in_error_at is not None:
+            raise Conflict("This photo was marked entered in error.")
 
-    if (found := existing_or_conflict()) is not None:
-        return found, False
-    if photo.status != PhotoStatus.READY:
-        raise Conflict(f"This photo is {photo.status}; only a ready photo can be reviewed.")
-    if photo.entered_in_error_at is not None:
-        raise Conflict("This photo was marked entered in error.")
-    area = area_cm2(content["length_cm"], content["width_cm"])
-    review = Review(
-        id=review_id or uuid.uuid4(), photo=photo, course_id=photo.course_id,
-        patient_id=photo.patient_id, reviewer=reviewer, area_cm2=area,
-        push_score=push_score(area=area, exudate=content["exudate"],
-                              tissue_type=content["tissue_type"]),
-        client_fingerprint=print_, **content,
-    )
-    try:
-        with transaction.atomic():
-            review.save(force_insert=True)
-            Photo.objects.filter(pk=photo.pk, reviewed_at__isnull=True).update(
-                reviewed_at=review.created_at)
-            _raise_alerts(review, photo)
-            healing_checkpoint(photo.course)
-    except IntegrityError:
-        if (found := existing_or_conflict()) is not None:
-            return found, False
-        raise
-    return review, True
+    def build(pk: uuid.UUID) -> Review:
+        area = area_cm2(content["length_cm"], content["width_cm"])
+        return Review(id=pk, photo=photo, course_id=photo.course_id, patient_id=photo.patient_id,
+                      reviewer=reviewer, area_cm2=area,
+                      push_score=push_score(area=area, exudate=content["exudate"],
+                                            tissue_type=content["tissue_type"]),
+                      **content)
+
+    def then(review: Review) -> None:
+        Photo.objects.filter(pk=photo.pk, reviewed_at__isnull=True).update(
+            reviewed_at=review.created_at)
+        review_alerts(review)
+        healing_checkpoint(photo.course)
+
+    return create_once(Review, client_id=review_id,
+                       fingerprint=fingerprint({"photo": photo.pk, **content}),
+                       build=build, validate=validate, then=then,
+                       conflict="Another review with different content already has this id.")

@@ -126,8 +126,8 @@ _AWAITING = dt.timedelta(days=3)  # photos younger than this at the end are not 
 _TENTHS = [Decimal(f"{n / 10:.1f}") for n in range(1000)]
 
 # The columns written, in each model's field order: a model change must be mirrored here.
-_RECORD = ("id", "course_id", "patient_id", "local_date", "notes", "recorded_by_id", "created_at",
-           "updated_at", "version", "client_fingerprint", "entered_in_error_at",
+_RECORD = ("id", "client_fingerprint", "course_id", "patient_id", "local_date", "notes",
+           "recorded_by_id", "created_at", "updated_at", "version", "entered_in_error_at",
            "entered_in_error_by_id", "entered_in_error_reason")
 _LAYOUT: dict[type[models.Model], tuple[str, ...]] = {
     Application: (*_RECORD, "applied_at", "status", "skip_reason"),
@@ -135,9 +135,9 @@ _LAYOUT: dict[type[models.Model], tuple[str, ...]] = {
     Photo: (*_RECORD, "taken_at", "status", "failure_reason", "upload_format", "upload_bytes",
             "upload_name", "image_name", "image_bytes", "thumbnail_name", "thumbnail_bytes", "width",
             "height", "sha256", "attempts", "enqueued_at", "processed_at", "reviewed_at"),
-    Review: ("id", "photo_id", "course_id", "patient_id", "reviewer_id", "created_at", "length_cm",
-             "width_cm", "area_cm2", "exudate", "tissue_type", "push_score", "signs_of_infection",
-             "flag_for_physician", "comment", "client_fingerprint"),
+    Review: ("id", "client_fingerprint", "photo_id", "course_id", "patient_id", "reviewer_id",
+             "created_at", "length_cm", "width_cm", "area_cm2", "exudate", "tissue_type", "push_score",
+             "signs_of_infection", "flag_for_physician", "comment"),
 }
 BIG_TABLES = tuple(_LAYOUT)
 
@@ -445,8 +445,8 @@ class Command(BaseCommand):
                     when = at(day, hour) + _MINUTES[int(rand() * 120)] + _SECONDS[int(rand() * 60)]
                     logged = when + _SECONDS[int(rand() * 600)]
                     note = notes[int(rand() * len(notes))] if rand() < 0.02 else ""
-                    yield (_uuid(bits), course_id, patient_id, day, note, user_id, logged, logged, 1,
-                           "", None, None, "", when, status, reason)
+                    yield (_uuid(bits), "", course_id, patient_id, day, note, user_id, logged, logged,
+                           1, None, None, "", when, status, reason)
                     last = day
             plan.last_logged = last
 
@@ -483,7 +483,7 @@ class Command(BaseCommand):
                 when = at(day, 21) + _MINUTES[int(rand() * 90)] + _SECONDS[int(rand() * 60)]
                 logged = when + _SECONDS[int(rand() * 300)]
                 entry_id = _uuid(bits)
-                yield (entry_id, course_id, patient_id, day, "", user_id, logged, logged, 1, "", None,
+                yield (entry_id, "", course_id, patient_id, day, "", user_id, logged, logged, 1, None,
                        None, "", when, min(10, max(0, pain)), min(10, max(0, itch)), drainage, fever,
                        redness)
                 if flag:
@@ -521,8 +521,8 @@ class Command(BaseCommand):
                 # patients have one), unless this one must raise a flagged-review alert.
                 awaiting = last_one and self.now - taken < _AWAITING and not plan.flag_last_review
                 photo_id = _uuid(bits)
-                yield (photo_id, plan.course_id, plan.patient_id, day, "", plan.user_id, created,
-                       processed, 1, "", None, None, "", taken, PhotoStatus.READY.value, "", "JPEG",
+                yield (photo_id, "", plan.course_id, plan.patient_id, day, "", plan.user_id, created,
+                       processed, 1, None, None, "", taken, PhotoStatus.READY.value, "", "JPEG",
                        2_000_000 + int(rand() * 3_000_000), "", PLACEHOLDER_FULL, image_bytes,
                        PLACEHOLDER_THUMBNAIL, thumbnail_bytes, image.width, image.height,
                        image.sha256, 1, created, processed, None if awaiting else reviewed)
@@ -553,12 +553,11 @@ class Command(BaseCommand):
                 flagged = rand() < 0.02 or (last_one and plan.flag_last_review)
                 review_id = _uuid(bits)
                 reviewer = plan.physician_id if rand() < 0.2 else plan.nurse_ids[0]
-                reviews.append((review_id, photo_id, plan.course_id, plan.patient_id, reviewer,
+                reviews.append((review_id, "", photo_id, plan.course_id, plan.patient_id, reviewer,
                                 reviewed, length_cm, width_cm, area, exudate, tissue,
                                 push_score(area=area, exudate=exudate, tissue_type=tissue),
                                 infected, flagged,
-                                REVIEW_COMMENTS[int(rand() * len(REVIEW_COMMENTS))] if rand() < 0.3 else "",
-                                ""))
+                                REVIEW_COMMENTS[int(rand() * len(REVIEW_COMMENTS))] if rand() < 0.3 else ""))
                 if infected or flagged:
                     when = clock.local_date(reviewed, plan.tz).isoformat()
                 if infected:
@@ -663,13 +662,13 @@ class Command(BaseCommand):
     def _tally(self, rows: Iterator[tuple[Any, ...]], plans: list[_Plan], name: str, tally: list[int]
                ) -> Iterator[tuple[Any, ...]]:
         """The rows, counted, saying now and then how far through the patients the generator is
-        (they come patient by patient; a record's patient is its 3rd column)."""
+        (they come patient by patient; a record's patient is its 4th column)."""
         position = {plan.patient_id: plan.n for plan in plans}
         step = max(1, len(plans) // 10)
         current = 0
         for row in rows:
             tally[0] += 1
-            if position and (n := position[row[2]]) != current:
+            if position and (n := position[row[3]]) != current:
                 current = n
                 if n % step == 0:
                     self._say(f"  {name}: patient {n:,} of {len(plans):,}, {tally[0]:,} rows")
