@@ -10,13 +10,14 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import uuid
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.http import FileResponse, Http404, HttpRequest
 from rest_framework import exceptions, serializers, viewsets
+from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,7 +25,7 @@ from rest_framework.views import APIView
 
 from api.serializers import RecordVersionSerializer
 from tracker import access
-from tracker.models import RecordVersion
+from tracker.models import RecordVersion, User
 from tracker.services.audit import AuditContext, AuditTrail, audit_events_record
 
 
@@ -54,14 +55,35 @@ def client_ip(request: HttpRequest) -> str | None:
 
 _METHOD_ACTIONS = {"GET": "read", "HEAD": "read", "POST": "create", "PATCH": "update",
                    "PUT": "update", "DELETE": "delete", "OPTIONS": "options"}
+# A viewset's action as the audit trail names it, where the two differ; `audit_actions` on a
+# viewset adds its own. An action named in neither is audited under its own name.
+_AUDIT_ACTIONS = {"list": "list", "retrieve": "read", "create": "create", "partial_update": "update"}
 
 
 class AuditedMixin:
-    """Audit each request; keep a write and its events in one transaction."""
+    """Audit each request; keep a write and its events in one transaction.
+
+    On a viewset, `required_actions` declares what the user's role must allow for each action
+    (api.permissions.RoleAllows checks it), and `audit_actions` how the trail names an action.
+    """
 
     audit_object_type: ClassVar[str] = ""
+    required_actions: ClassVar[dict[str, access.Action]] = {}
+    audit_actions: ClassVar[dict[str, str]] = {}
     audit: AuditTrail
     request: Request
+
+    @property
+    def user(self) -> User:
+        """The signed-in user: every audited view but signing in requires one (IsAuthenticated)."""
+        return cast(User, self.request.user)
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # Named before authentication and permissions run, so a 401 or 403 is on the trail as the
+        # action it refused.
+        if action := getattr(self, "action", None):
+            self.audit.action = self.audit_actions.get(action) or _AUDIT_ACTIONS.get(action, action)
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
 
     def validated(self, serializer_class: type[serializers.Serializer], data: Any = None,
                   **kwargs: Any) -> dict[str, Any]:
@@ -135,13 +157,6 @@ class TendViewSet(AuditedMixin, viewsets.GenericViewSet):
     patient_path: ClassVar[str] = "patient"
     # A list of records of one course (`?course=`) is scoped through that course.
     lists_by_course: ClassVar[bool] = False
-    audit_actions: ClassVar[dict[str, str]] = {
-        "list": "list", "retrieve": "read", "create": "create", "partial_update": "update",
-    }
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        self.audit.action = self.audit_actions.get(self.action or "", self.action or "")
-        super().initial(request, *args, **kwargs)
 
     def base_queryset(self) -> QuerySet[Any]:
         return self.model.objects.all()
@@ -150,9 +165,8 @@ class TendViewSet(AuditedMixin, viewsets.GenericViewSet):
         if getattr(self, "swagger_fake_view", False):  # the schema generator has no user
             return self.base_queryset().none()
         if (course_id := self._listed_course()) is not None:
-            return access.scope_to_course(self.request.user, self.base_queryset(), course_id)  # type: ignore[arg-type]
-        return access.scope_to_patients(self.request.user, self.base_queryset(),  # type: ignore[arg-type]
-                                        via=self.patient_path)
+            return access.scope_to_course(self.user, self.base_queryset(), course_id)
+        return access.scope_to_patients(self.user, self.base_queryset(), via=self.patient_path)
 
     def _listed_course(self) -> uuid.UUID | None:
         """The course a list of course records is filtered on (`?course=`), if valid; a bad
@@ -173,13 +187,16 @@ class TendViewSet(AuditedMixin, viewsets.GenericViewSet):
         return getattr(obj, f"{last}_id")
 
     def get_object(self) -> Any:
+        """The object of a detail route, among those the user may see (else 404); then whether
+        her role may take this action on it (else 403). Either way it is on the trail."""
         pk = self.kwargs.get("pk", "")
         try:
-            obj = super().get_object()
+            obj = get_object_or_404(self.filter_queryset(self.get_queryset()), pk=pk)
         except Http404:
             self.audit.touch(self.audit_object_type, pk, self._hidden_patient_id(pk))
             raise exceptions.NotFound() from None
         self.audit.touch(self.audit_object_type, obj.pk, self.patient_id_of(obj))
+        self.check_object_permissions(self.request, obj)
         return obj
 
     def _hidden_patient_id(self, pk: str) -> uuid.UUID | None:

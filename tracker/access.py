@@ -26,6 +26,7 @@ class Action(StrEnum):
     STAFF_READ = "staff.read"
     STAFF_MANAGE = "staff.manage"
     PATIENT_CREATE = "patient.create"
+    PATIENT_UPDATE = "patient.update"
     PATIENT_ISSUE_ACTIVATION = "patient.issue_activation"
     CARE_TEAM_ADD = "care_team.add"
     COURSE_PRESCRIBE = "course.prescribe"
@@ -49,6 +50,7 @@ _ALLOWED: dict[Action, frozenset[str]] = {
     Action.STAFF_READ: frozenset({_A, _N, _D}),
     Action.STAFF_MANAGE: frozenset({_A}),
     Action.PATIENT_CREATE: frozenset({_N, _D}),
+    Action.PATIENT_UPDATE: frozenset({_N, _D}),
     Action.PATIENT_ISSUE_ACTIVATION: frozenset({_N, _D}),
     Action.CARE_TEAM_ADD: frozenset({_D}),
     Action.COURSE_PRESCRIBE: frozenset({_D}),

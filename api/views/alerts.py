@@ -7,8 +7,8 @@ from rest_framework.response import Response
 
 from api.base import TendViewSet
 from api.filters import course_filters
+from api.permissions import ALL
 from api.serializers import AlertSerializer
-from tracker import access
 from tracker.access import Action
 from tracker.models import Alert, AlertStatus
 from tracker.services.alerts import alert_acknowledge
@@ -22,14 +22,11 @@ class AlertViewSet(TendViewSet):
     filterset_class = course_filters(Alert, AlertStatus)
     audit_object_type = "alert"
     http_method_names = ["get", "post", "head", "options"]
-
-    def initial(self, request: Request, *args: object, **kwargs: object) -> None:
-        super().initial(request, *args, **kwargs)
-        access.require(request.user, Action.ALERT_READ)  # type: ignore[arg-type]
+    # Alerts are the care team's: every route, before any lookup.
+    required_actions = {ALL: Action.ALERT_READ}
 
     @extend_schema(request=None, responses={200: AlertSerializer})
     @action(detail=True, methods=["post"])
     def acknowledge(self, request: Request, pk: str) -> Response:
-        self.audit.action = "acknowledge"
-        alert = alert_acknowledge(alert=self.get_object(), by=request.user)  # type: ignore[arg-type]
+        alert = alert_acknowledge(alert=self.get_object(), by=self.user)
         return Response(AlertSerializer(alert).data)

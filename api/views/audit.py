@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 from rest_framework import mixins, viewsets
@@ -30,19 +32,18 @@ class AuditEventViewSet(AuditedMixin, mixins.ListModelMixin, viewsets.GenericVie
     serializer_class = AuditEventSerializer
     filterset_class = AuditEventFilter
     audit_object_type = "audit_event"
+    required_actions = {"list": Action.AUDIT_READ}
 
     def get_queryset(self) -> QuerySet[AuditEvent]:
         if getattr(self, "swagger_fake_view", False):
             return AuditEvent.objects.none()
-        return access.audit_scope(self.request.user, AuditEvent.objects.all())  # type: ignore[arg-type]
+        return access.audit_scope(self.user, AuditEvent.objects.all())
 
     def list(self, request: Request, *args: object, **kwargs: object) -> Response:
-        self.audit.action = "list"
-        access.require(request.user, Action.AUDIT_READ)  # type: ignore[arg-type]
-        patient = request.query_params.get("patient", "")
-        self.audit.touch("audit_event", "", None)
+        self.audit.touch("audit_event")
         response = super().list(request, *args, **kwargs)
-        if patient:
-            self.audit.targets.clear()
-            self.audit.touch("audit_event", "", patient)  # type: ignore[arg-type]
+        # Reading one patient's trail is a read of her record: it is on her trail too. The filter
+        # has refused by now a patient that is not an id.
+        if patient := request.query_params.get("patient"):
+            self.audit.retarget("audit_event", "", uuid.UUID(patient))
         return response

@@ -22,7 +22,6 @@ from api.serializers import (
     ReportSerializer,
     TimelineEntrySerializer,
 )
-from tracker import access
 from tracker.access import Action
 from tracker.models import CourseStatus, TreatmentCourse
 from tracker.selectors.adherence import course_adherence
@@ -45,28 +44,27 @@ class CourseViewSet(TendViewSet):
     filterset_class = CourseFilter
     audit_object_type = "course"
     http_method_names = ["get", "post", "patch", "head", "options"]
+    required_actions = {"create": Action.COURSE_PRESCRIBE, "partial_update": Action.COURSE_CHANGE,
+                        "reports": Action.REPORT_REQUEST}
+    audit_actions = {"reports": "report_request"}
 
     def base_queryset(self) -> QuerySet[TreatmentCourse]:
         return TreatmentCourse.objects.select_related("patient")
 
     @extend_schema(request=CourseCreateSerializer, responses={201: CourseSerializer})
     def create(self, request: Request) -> Response:
-        access.require(request.user, Action.COURSE_PRESCRIBE)  # type: ignore[arg-type]
         values = self.validated(CourseCreateSerializer)
         patient, course_id = values.pop("patient"), values.pop("id", None)
         self.audit.touch("course", course_id or "", patient.pk)
-        course, created = courses.course_create(patient=patient, prescribed_by=request.user,  # type: ignore[arg-type]
+        course, created = courses.course_create(patient=patient, prescribed_by=self.user,
                                                 course_id=course_id, data=values)
-        self.audit.targets.clear()
-        self.audit.touch("course", course.pk, course.patient_id)
+        self.audit.retarget("course", course.pk, course.patient_id)
         return Response(CourseSerializer(course).data,
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(request=CourseUpdateSerializer, responses={200: CourseSerializer})
     def partial_update(self, request: Request, pk: str) -> Response:
-        course = self.get_object()
-        access.require(request.user, Action.COURSE_CHANGE)  # type: ignore[arg-type]
-        course = courses.course_update(course=course, changed_by=request.user,  # type: ignore[arg-type]
+        course = courses.course_update(course=self.get_object(), changed_by=self.user,
                                        changes=self.validated(CourseUpdateSerializer))
         return Response(CourseSerializer(course).data)
 
@@ -82,7 +80,7 @@ class CourseViewSet(TendViewSet):
     @extend_schema(responses={200: TimelineEntrySerializer(many=True)})
     @action(detail=True, methods=["get"])
     def timeline(self, request: Request, pk: str) -> Response:
-        page = self.paginate_queryset(CourseTimeline(self.get_object()))  # type: ignore[arg-type]
+        page = self.paginate_queryset(CourseTimeline(self.get_object()))
         assert page is not None
         return self.get_paginated_response(TimelineEntrySerializer(page, many=True).data)
 
@@ -95,12 +93,10 @@ class CourseViewSet(TendViewSet):
     @action(detail=True, methods=["post"])
     def reports(self, request: Request, pk: str) -> Response:
         """Ask for a progress report of the course (default period: its first day to today)."""
-        self.audit.action = "report_request"
         course = self.get_object()
-        access.require(request.user, Action.REPORT_REQUEST)  # type: ignore[arg-type]
         values = self.validated(ReportRequestSerializer)
         report, created = reports.report_request(
-            course=course, requested_by=request.user, report_id=values.get("id"),  # type: ignore[arg-type]
+            course=course, requested_by=self.user, report_id=values.get("id"),
             period_start=values.get("period_start"), period_end=values.get("period_end"),
         )
         return Response(ReportSerializer(report, context=self.get_serializer_context()).data,

@@ -35,21 +35,17 @@ class StaffViewSet(AuditedMixin, mixins.ListModelMixin, viewsets.GenericViewSet)
     serializer_class = StaffSerializer
     audit_object_type = "user"
     http_method_names = ["get", "post", "patch", "head", "options"]
+    required_actions = {"list": Action.STAFF_READ, "create": Action.STAFF_CREATE,
+                        "partial_update": Action.STAFF_MANAGE}
 
     def get_queryset(self) -> QuerySet[User]:
         users = User.objects.order_by("username")
         if getattr(self, "swagger_fake_view", False):
             return users.none()
-        return access.staff_scope(self.request.user, users)  # type: ignore[arg-type]
-
-    def list(self, request: Request, *args: object, **kwargs: object) -> Response:
-        self.audit.action = "list"
-        access.require(request.user, Action.STAFF_READ)  # type: ignore[arg-type]
-        return super().list(request, *args, **kwargs)
+        return access.staff_scope(self.user, users)
 
     @extend_schema(request=StaffCreateSerializer, responses={201: StaffSerializer})
     def create(self, request: Request) -> Response:
-        access.require(request.user, Action.STAFF_CREATE)  # type: ignore[arg-type]
         user = people.staff_create(**self.validated(StaffCreateSerializer))
         self.audit.touch("user", user.pk)
         return Response(StaffSerializer(user).data, status=status.HTTP_201_CREATED)
@@ -58,7 +54,6 @@ class StaffViewSet(AuditedMixin, mixins.ListModelMixin, viewsets.GenericViewSet)
     def partial_update(self, request: Request, pk: str) -> Response:
         user = self.get_object()
         self.audit.touch("user", user.pk)
-        access.require(request.user, Action.STAFF_MANAGE)  # type: ignore[arg-type]
         user = people.staff_update(user=user, **self.validated(StaffUpdateSerializer))
         return Response(StaffSerializer(user).data)
 
@@ -69,6 +64,11 @@ class PatientViewSet(TendViewSet):
     serializer_class = PatientSerializer
     audit_object_type = "patient"
     http_method_names = ["get", "post", "patch", "head", "options"]
+    required_actions = {"create": Action.PATIENT_CREATE, "partial_update": Action.PATIENT_UPDATE,
+                        "care_team": Action.CARE_TEAM_ADD,
+                        "activation_code": Action.PATIENT_ISSUE_ACTIVATION}
+    audit_actions = {"care_team": "care_team_add", "overview": "list",
+                     "activation_code": "activation_code_issue"}
 
     def base_queryset(self) -> QuerySet[Patient]:
         return Patient.objects.prefetch_related(
@@ -79,11 +79,9 @@ class PatientViewSet(TendViewSet):
 
     @extend_schema(request=PatientInputSerializer, responses={201: PatientCreatedSerializer})
     def create(self, request: Request) -> Response:
-        access.require(request.user, Action.PATIENT_CREATE)  # type: ignore[arg-type]
         values = self.validated(PatientInputSerializer)
-        patient, code = people.patient_create(
-            created_by=request.user, timezone_name=values.pop("timezone"), **values  # type: ignore[arg-type]
-        )
+        patient, code = people.patient_create(created_by=self.user,
+                                              timezone_name=values.pop("timezone"), **values)
         self.audit.touch("patient", patient.pk, patient.pk)
         patient = self.base_queryset().get(pk=patient.pk)
         body = PatientSerializer(patient).data | {"activation_code": code}
@@ -92,7 +90,6 @@ class PatientViewSet(TendViewSet):
     @extend_schema(request=PatientInputSerializer, responses={200: PatientSerializer})
     def partial_update(self, request: Request, pk: str) -> Response:
         patient = self.get_object()
-        access.require(request.user, Action.PATIENT_CREATE)  # type: ignore[arg-type]
         people.patient_update(patient=patient,
                               changes=self.validated(PatientInputSerializer, partial=True))
         return Response(PatientSerializer(self.base_queryset().get(pk=patient.pk)).data)
@@ -100,12 +97,10 @@ class PatientViewSet(TendViewSet):
     @extend_schema(request=CareTeamAddSerializer, responses={201: CareTeamMemberSerializer})
     @action(detail=True, methods=["post"], url_path="care-team")
     def care_team(self, request: Request, pk: str) -> Response:
-        self.audit.action = "care_team_add"
         patient = self.get_object()
-        access.require(request.user, Action.CARE_TEAM_ADD)  # type: ignore[arg-type]
         membership = people.care_team_add(patient=patient,
                                           staff_id=self.validated(CareTeamAddSerializer)["staff_id"],
-                                          added_by=request.user)  # type: ignore[arg-type]
+                                          added_by=self.user)
         return Response(CareTeamMemberSerializer(membership.staff).data,
                         status=status.HTTP_201_CREATED)
 
@@ -113,9 +108,8 @@ class PatientViewSet(TendViewSet):
     @action(detail=False, methods=["get"])
     def overview(self, request: Request) -> Response:
         """The care team's list: adherence of the last 7 days and open alerts, alerts first."""
-        self.audit.action = "list"
         rows = patients_overview(self.get_queryset().prefetch_related(None))
-        page = self.paginate_queryset(rows)  # type: ignore[arg-type]
+        page = self.paginate_queryset(rows)
         assert page is not None
         self.audit_page([row.patient for row in page])
         return self.get_paginated_response(PatientOverviewSerializer(page, many=True).data)
@@ -124,8 +118,5 @@ class PatientViewSet(TendViewSet):
     @action(detail=True, methods=["post"], url_path="activation-code")
     def activation_code(self, request: Request, pk: str) -> Response:
         """A new one-time code, for a patient whose code expired or was lost."""
-        self.audit.action = "activation_code_issue"
-        patient = self.get_object()
-        access.require(request.user, Action.PATIENT_ISSUE_ACTIVATION)  # type: ignore[arg-type]
-        code = people.activation_code_issue(patient=patient, issued_by=request.user)  # type: ignore[arg-type]
+        code = people.activation_code_issue(patient=self.get_object(), issued_by=self.user)
         return Response({"activation_code": code}, status=status.HTTP_201_CREATED)

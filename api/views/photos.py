@@ -23,8 +23,7 @@ from api.serializers import (
     ReviewInputSerializer,
     ReviewSerializer,
 )
-from api.views.records import RecordViewSet
-from tracker import access
+from api.views.records import RecordViewSet, record_writes
 from tracker.access import Action
 from tracker.models import Photo, PhotoStatus, Review
 from tracker.selectors.reviews import review_queue
@@ -39,7 +38,10 @@ def _with_reviews(queryset: QuerySet[Photo]) -> QuerySet[Photo]:
 
 class PhotoViewSet(RecordViewSet):
     kind = records.PHOTO
-    write_action = Action.PHOTO_WRITE
+    required_actions = {**record_writes(Action.PHOTO_WRITE), "review_create": Action.REVIEW_WRITE,
+                        "retry": Action.PHOTO_RETRY}
+    audit_actions = {"image": "read_image", "thumbnail": "read_thumbnail",
+                     "reviews": "read_reviews"}
     model = Photo
     serializer_class = PhotoSerializer
     input_serializer_class = PhotoUploadSerializer
@@ -52,23 +54,21 @@ class PhotoViewSet(RecordViewSet):
 
     def base_queryset(self) -> QuerySet[Photo]:
         # Serving bytes, a version history or the reviews list never shows the photo's reviews.
-        if self.action in ("image", "thumbnail", "history", "reviews"):
+        if self.action in ("image", "thumbnail", "history", "reviews", "review_create"):
             return Photo.objects.all()
         return _with_reviews(Photo.objects.all())
 
     @extend_schema(request={"multipart/form-data": PhotoUploadSerializer},
                    responses={202: PhotoSerializer, 200: PhotoSerializer})
     def create(self, request: Request) -> Response:
-        access.require(request.user, Action.PHOTO_WRITE)  # type: ignore[arg-type]
         values = self.validated(self.input_serializer_class)
         course, upload = values.pop("course"), values.pop("image")
         self.audit.touch("photo", values.get("id") or "", course.patient_id)
         photo, created = photos.photo_upload(
-            course=course, uploaded_by=request.user, data=upload.read(),  # type: ignore[arg-type]
+            course=course, uploaded_by=self.user, data=upload.read(),
             taken_at=values["taken_at"], note=values.get("note", ""), photo_id=values.get("id"),
         )
-        self.audit.targets.clear()
-        self.audit.touch("photo", photo.pk, photo.patient_id)
+        self.audit.retarget("photo", photo.pk, photo.patient_id)
         photo = self.base_queryset().get(pk=photo.pk)
         return Response(self.get_serializer(photo).data,
                         status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK)
@@ -76,16 +76,13 @@ class PhotoViewSet(RecordViewSet):
     @extend_schema(request=PhotoUpdateSerializer, responses={200: PhotoSerializer})
     def partial_update(self, request: Request, pk: str) -> Response:
         photo = self.get_object()
-        access.require(request.user, Action.PHOTO_WRITE)  # type: ignore[arg-type]
         changes = self.validated(PhotoUpdateSerializer)
         if "note" in changes:
             changes["notes"] = changes.pop("note")
-        records.record_update(kind=self.kind, record=photo, changed_by=request.user,  # type: ignore[arg-type]
-                              changes=changes)
+        records.record_update(kind=self.kind, record=photo, changed_by=self.user, changes=changes)
         return Response(self.get_serializer(self.base_queryset().get(pk=photo.pk)).data)
 
     def _serve(self, which: str) -> FileResponse:
-        self.audit.action = f"read_{which}"
         photo = self.get_object()
         handle, size = photos.photo_bytes(photo, which)
         return private_file(handle, size, content_type="image/jpeg",
@@ -103,19 +100,21 @@ class PhotoViewSet(RecordViewSet):
         """The thumbnail (long side 512 px)."""
         return self._serve("thumbnail")
 
-    @extend_schema(request=ReviewInputSerializer, responses={201: ReviewSerializer})
-    @action(detail=True, methods=["get", "post"])
+    @extend_schema(responses={200: ReviewSerializer(many=True)})
+    @action(detail=True, methods=["get"])
     def reviews(self, request: Request, pk: str) -> Response:
-        """GET: the photo's reviews, newest first. POST: a nurse's or physician's review."""
-        self.audit.action = "review_create" if request.method == "POST" else "read_reviews"
+        """The photo's reviews, newest first."""
+        page = self.paginate_queryset(self.get_object().reviews.order_by("-created_at"))
+        assert page is not None
+        return self.get_paginated_response(ReviewSerializer(page, many=True).data)
+
+    @extend_schema(request=ReviewInputSerializer, responses={201: ReviewSerializer})
+    @reviews.mapping.post
+    def review_create(self, request: Request, pk: str) -> Response:
+        """A nurse's or physician's review: measurements, PUSH score, flags."""
         photo = self.get_object()
-        if request.method == "GET":
-            page = self.paginate_queryset(photo.reviews.order_by("-created_at"))  # type: ignore[arg-type]
-            assert page is not None
-            return self.get_paginated_response(ReviewSerializer(page, many=True).data)
-        access.require(request.user, Action.REVIEW_WRITE)  # type: ignore[arg-type]
         values = self.validated(ReviewInputSerializer)
-        review, created = reviews.review_create(photo=photo, reviewer=request.user,  # type: ignore[arg-type]
+        review, created = reviews.review_create(photo=photo, reviewer=self.user,
                                                 review_id=values.pop("id", None), data=values)
         return Response(ReviewSerializer(review).data,
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
@@ -124,9 +123,7 @@ class PhotoViewSet(RecordViewSet):
     @action(detail=True, methods=["post"])
     def retry(self, request: Request, pk: str) -> Response:
         """Staff put a failed photo back in the processing queue."""
-        self.audit.action = "retry"
         photo = self.get_object()
-        access.require(request.user, Action.PHOTO_RETRY)  # type: ignore[arg-type]
         photos.photo_retry(photo=photo)
         return Response(self.get_serializer(self.base_queryset().get(pk=photo.pk)).data,
                         status=status.HTTP_202_ACCEPTED)
@@ -140,10 +137,7 @@ class ReviewQueueViewSet(TendViewSet):
     filterset_class = course_filters(Photo)
     audit_object_type = "photo"
     http_method_names = ["get", "head", "options"]
+    required_actions = {"list": Action.REVIEW_WRITE}
 
     def base_queryset(self) -> QuerySet[Photo]:
         return _with_reviews(review_queue())
-
-    def list(self, request: Request, *args: object, **kwargs: object) -> Response:
-        access.require(request.user, Action.REVIEW_WRITE)  # type: ignore[arg-type]
-        return super().list(request, *args, **kwargs)

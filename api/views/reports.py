@@ -20,11 +20,11 @@ class ReportViewSet(TendViewSet):
     filterset_class = course_filters(Report, ReportStatus)
     audit_object_type = "report"
     http_method_names = ["get", "head", "options"]
+    audit_actions = {"pdf": "read_pdf"}
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiResponse(description="The PDF")})
     @action(detail=True, methods=["get"])
     def pdf(self, request: Request, pk: str) -> FileResponse:
-        self.audit.action = "read_pdf"
         report = self.get_object()
         handle, size = report_pdf(report)
         return private_file(handle, size, content_type="application/pdf",

@@ -51,6 +51,13 @@ class AuditTrail:
         # An id taken from the address may be anything a client typed: keep what fits the column.
         self.targets.append(AuditTarget(object_type, _text(str(object_id or ""), 64), patient_id))
 
+    def retarget(self, object_type: str, object_id: object = "", patient_id: uuid.UUID | None = None
+                 ) -> None:
+        """The request turned out to be about this one object instead (a create that learnt its
+        row's id, a list filtered on one patient): it replaces what was touched so far."""
+        self.targets.clear()
+        self.touch(object_type, object_id, patient_id)
+
 
 def outcome_for_status(status_code: int) -> str:
     if status_code < 400:
