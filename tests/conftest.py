@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,7 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from tracker import clock, tasks
+from tracker import clock, queue
 from tracker.models import Patient, Photo, PhotoStatus, Role, TreatmentCourse, User
 from tracker.services import courses, people
 
@@ -172,12 +173,20 @@ def api() -> Any:
 
 
 @pytest.fixture
-def renders_sent(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
-    """The args of every render_report.apply_async, recorded instead of sent to a broker."""
-    calls: list[list[str]] = []
+def tasks_sent(monkeypatch: pytest.MonkeyPatch) -> defaultdict[str, list[list[str]]]:
+    """The args of every task published, by task name, recorded instead of sent to a broker."""
+    sent: defaultdict[str, list[list[str]]] = defaultdict(list)
+    monkeypatch.setattr(queue, "publish", lambda task, *args: sent[task].append(list(args)))
+    return sent
 
-    def record(args: Any = None, kwargs: Any = None, **options: Any) -> None:
-        calls.append(list(args))
 
-    monkeypatch.setattr(tasks.render_report, "apply_async", record)
-    return calls
+@pytest.fixture
+def renders_sent(tasks_sent: defaultdict[str, list[list[str]]]) -> list[list[str]]:
+    """The args of every render_report published."""
+    return tasks_sent[queue.RENDER_REPORT]
+
+
+@pytest.fixture
+def photos_sent(tasks_sent: defaultdict[str, list[list[str]]]) -> list[list[str]]:
+    """The args of every process_photo published."""
+    return tasks_sent[queue.PROCESS_PHOTO]

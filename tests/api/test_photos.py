@@ -104,11 +104,8 @@ def ready(uploaded: Callable[..., str], django_capture_on_commit_callbacks: Any
 ])
 def test_it_accepts_jpeg_png_webp_and_heic_and_makes_them_ready(
         cast: Any, api: Any, storage_root: Path, django_capture_on_commit_callbacks: Any,
-        monkeypatch: pytest.MonkeyPatch, make: Callable[[], bytes], fmt: str, name: str,
+        photos_sent: list[list[str]], make: Callable[[], bytes], fmt: str, name: str,
         content_type: str) -> None:
-    enqueued: list[list[str]] = []
-    monkeypatch.setattr(tasks.process_photo, "apply_async",
-                        lambda args, **kwargs: enqueued.append(args))
     client = api(cast.patient_user)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = post_photo(client, make(), course=cast.course, name=name,
@@ -116,7 +113,7 @@ def test_it_accepts_jpeg_png_webp_and_heic_and_makes_them_ready(
     assert response.status_code == 202, response.content
     body = response.json()
     assert body["status"] == "processing" and body["image_url"] is None
-    assert len(callbacks) == 1 and enqueued == [[body["id"]]]  # handed to a worker on commit
+    assert len(callbacks) == 1 and photos_sent == [[body["id"]]]  # handed to a worker on commit
     photo = Photo.objects.get(pk=body["id"])
     assert (photo.upload_format, photo.course_id, photo.recorded_by) == (
         fmt, cast.course.pk, cast.patient_user)
@@ -418,7 +415,7 @@ def test_a_photo_whose_upload_vanished_fails_and_only_staff_see_why(
 
 def test_staff_retry_a_failed_photo_whose_upload_is_still_there(
         cast: Any, api: Any, uploaded: Callable[..., str], storage_root: Path,
-        django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        django_capture_on_commit_callbacks: Any, photos_sent: list[list[str]]) -> None:
     photo_id = uploaded()
     photos.photo_fail(photo_id=photo_id, reason="Processing failed after 6 attempts (OSError).")
     url = f"/api/v1/photos/{photo_id}/retry/"
@@ -427,14 +424,11 @@ def test_staff_retry_a_failed_photo_whose_upload_is_still_there(
     assert api(cast.admin).post(url).status_code == 404
     assert Photo.objects.get(pk=photo_id).status == PhotoStatus.FAILED
 
-    enqueued: list[list[str]] = []
-    monkeypatch.setattr(tasks.process_photo, "apply_async",
-                        lambda args, **kwargs: enqueued.append(args))
     with django_capture_on_commit_callbacks(execute=True):
         response = api(cast.nurse).post(url)
     assert response.status_code == 202, response.content
     assert response.json()["status"] == "processing" and response.json()["failure_reason"] == ""
-    assert enqueued == [[photo_id]]
+    assert photos_sent == [[photo_id]]
     assert process(photo_id, django_capture_on_commit_callbacks).status == PhotoStatus.READY
     again = api(cast.physician).post(url)  # only a failed photo can be retried
     assert again.status_code == 409 and again["Content-Type"] == PROBLEM

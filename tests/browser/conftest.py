@@ -21,7 +21,7 @@ from django.db import connections
 from tests import images
 from tests.conftest import PASSWORD, make_course, make_patient, make_staff
 from tests.processes import CeleryWorker
-from tracker import clock
+from tracker import clock, queue
 from tracker.models import Patient, Photo, Report, Role, TreatmentCourse, User
 from tracker.services import photos, records, reports, reviews
 
@@ -142,8 +142,7 @@ def history(people: People, monkeypatch: pytest.MonkeyPatch) -> History:
     """Nine days of Helen's course: applications (one skipped, one missed day), check-ins (one with
     a fever, which opens an alert), two processed photos (the older one reviewed), a ready report.
     The workers' code runs here, in-process; nothing is sent to a broker."""
-    monkeypatch.setattr(photos, "photo_enqueue", lambda **_: True)
-    monkeypatch.setattr(reports, "report_enqueue", lambda **_: True)
+    monkeypatch.setattr(queue, "publish", lambda *args: None)
     course, helen = people.course, people.patient_user
     for days_ago in range(9, 0, -1):
         if days_ago == 4:

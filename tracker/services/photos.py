@@ -9,7 +9,6 @@ photo that is no longer `processing` is left alone, and the outputs have fixed n
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import uuid
 from typing import Any
 
@@ -20,13 +19,11 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from tracker import clock, imaging
+from tracker import clock, imaging, queue
 from tracker.errors import Conflict
 from tracker.idempotency import create_once, fingerprint
 from tracker.models import Photo, PhotoStatus, TreatmentCourse, User
 from tracker.services.records import PHOTO, ensure_course_open, validate_content
-
-log = logging.getLogger(__name__)
 
 
 def _names(photo_id: uuid.UUID) -> tuple[str, str, str]:
@@ -63,7 +60,7 @@ def photo_upload(*, course: TreatmentCourse, uploaded_by: User, data: bytes,
         except BaseException:
             default_storage.delete(photo.upload_name)
             raise
-        transaction.on_commit(lambda: photo_enqueue(photo_id=photo.pk))
+        queue.enqueue_on_commit(queue.PROCESS_PHOTO, Photo, photo.pk)
 
     return create_once(
         Photo, client_id=photo_id,
@@ -71,19 +68,6 @@ def photo_upload(*, course: TreatmentCourse, uploaded_by: User, data: bytes,
         build=build, validate=validate, then=store_bytes,
         conflict="Another photo with different content already has this id.",
     )
-
-
-def photo_enqueue(*, photo_id: uuid.UUID) -> bool:
-    """Hand the photo to a worker. A broker outage is logged, not raised: the sweeper retries."""
-    from tracker.tasks import process_photo  # tasks import services; services enqueue lazily
-
-    try:
-        process_photo.apply_async(args=[str(photo_id)], retry=False)
-    except Exception:  # noqa: BLE001  (any broker failure: the row stays `processing`)
-        log.warning("Broker unavailable; photo %s waits for the sweeper.", photo_id)
-        return False
-    Photo.objects.filter(pk=photo_id).update(enqueued_at=timezone.now())
-    return True
 
 
 def _replace(name: str, content: bytes) -> str:
@@ -146,7 +130,7 @@ def photo_retry(*, photo: Photo) -> Photo:
         raise Conflict("The uploaded file is gone; ask for a new photo.")
     Photo.objects.filter(pk=photo.pk, status=PhotoStatus.FAILED).update(
         status=PhotoStatus.PROCESSING, failure_reason="", attempts=0, enqueued_at=None)
-    transaction.on_commit(lambda: photo_enqueue(photo_id=photo.pk))
+    queue.enqueue_on_commit(queue.PROCESS_PHOTO, Photo, photo.pk)
     photo.refresh_from_db()
     return photo
 
@@ -165,7 +149,7 @@ def photos_requeue_stale(*, now: dt.datetime | None = None, limit: int = 500) ->
         .order_by("created_at")
         .values_list("pk", flat=True)[:limit]
     )
-    return sum(photo_enqueue(photo_id=pk) for pk in list(stale))
+    return sum(queue.enqueue(queue.PROCESS_PHOTO, Photo, pk) for pk in list(stale))
 
 
 def photo_bytes(photo: Photo, which: str) -> tuple[Any, int]:

@@ -8,7 +8,6 @@ PDF is written to storage only once it is complete.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import uuid
 from typing import Any
 
@@ -19,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from tracker import clock
+from tracker import clock, queue
 from tracker.db import replica_reads
 from tracker.errors import Conflict, field_error
 from tracker.idempotency import create_once, fingerprint
@@ -29,7 +28,6 @@ from tracker.reports import i18n
 from tracker.reports.pdf import render_pdf
 from tracker.selectors.adherence import MAX_PERIOD_DAYS
 
-log = logging.getLogger(__name__)
 
 def _validate_period(course: TreatmentCourse, start: dt.date, end: dt.date) -> None:
     today = clock.today_in(course.patient.timezone)
@@ -57,30 +55,15 @@ def report_request(*, course: TreatmentCourse, requested_by: User,
     start = period_start or course.start_date
     end = period_end or course.last_day(today)
 
-    def then(report: Report) -> None:
-        transaction.on_commit(lambda: report_enqueue(report_id=report.pk))
-
     return create_once(
         Report, client_id=report_id,
         fingerprint=fingerprint({"course": course.pk, "start": start, "end": end}),
         build=lambda pk: Report(id=pk, course=course, patient_id=course.patient_id,
                                 period_start=start, period_end=end, requested_by=requested_by),
-        validate=lambda: _validate_period(course, start, end), then=then,
+        validate=lambda: _validate_period(course, start, end),
+        then=lambda report: queue.enqueue_on_commit(queue.RENDER_REPORT, Report, report.pk),
         conflict="Another report with a different period already has this id.",
     )
-
-
-def report_enqueue(*, report_id: uuid.UUID) -> bool:
-    """Hand the report to a worker; a broker outage is logged and left to the sweeper."""
-    from tracker.tasks import render_report
-
-    try:
-        render_report.apply_async(args=[str(report_id)], retry=False)
-    except Exception:  # noqa: BLE001
-        log.warning("Broker unavailable; report %s waits for the sweeper.", report_id)
-        return False
-    Report.objects.filter(pk=report_id).update(enqueued_at=timezone.now())
-    return True
 
 
 def _claim(report_id: uuid.UUID | str, now: dt.datetime) -> bool:
@@ -141,7 +124,7 @@ def reports_requeue_stale(*, now: dt.datetime | None = None, limit: int = 200) -
             | Q(status=ReportStatus.RUNNING, started_at__lt=cutoff))
         .order_by("created_at").values_list("pk", flat=True)[:limit]
     )
-    return sum(report_enqueue(report_id=pk) for pk in list(stale))
+    return sum(queue.enqueue(queue.RENDER_REPORT, Report, pk) for pk in list(stale))
 
 
 def weekly_period(course: TreatmentCourse, *, now: dt.datetime | None = None
@@ -172,7 +155,7 @@ def weekly_reports_create(*, now: dt.datetime | None = None) -> int:
                 )
         except IntegrityError:
             continue
-        transaction.on_commit(lambda pk=report.pk: report_enqueue(report_id=pk))
+        queue.enqueue_on_commit(queue.RENDER_REPORT, Report, report.pk)
         created += 1
     return created
 
