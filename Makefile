@@ -36,9 +36,11 @@ worker: install
 
 lint: install-dev
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 test: install-dev
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	DJANGO_DEBUG=1 TEND_DATA_DIR=$$(mktemp -d) $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest -n 2
 

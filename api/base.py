@@ -60,7 +60,7 @@ _METHOD_ACTIONS = {"GET": "read", "HEAD": "read", "POST": "create", "PATCH": "up
 _AUDIT_ACTIONS = {"list": "list", "retrieve": "read", "create": "create", "partial_update": "update"}
 
 
-class AuditedMixin:
+class AuditedMixin(APIView):
     """Audit each request; keep a write and its events in one transaction.
 
     On a viewset, `required_actions` declares what the user's role must allow for each action
@@ -71,7 +71,6 @@ class AuditedMixin:
     required_actions: ClassVar[dict[str, access.Action]] = {}
     audit_actions: ClassVar[dict[str, str]] = {}
     audit: AuditTrail
-    request: Request
 
     @property
     def user(self) -> User:
@@ -83,7 +82,7 @@ class AuditedMixin:
         # action it refused.
         if action := getattr(self, "action", None):
             self.audit.action = self.audit_actions.get(action) or _AUDIT_ACTIONS.get(action, action)
-        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        super().initial(request, *args, **kwargs)
 
     def validated(self, serializer_class: type[serializers.Serializer], data: Any = None,
                   **kwargs: Any) -> dict[str, Any]:
@@ -98,11 +97,11 @@ class AuditedMixin:
         self.audit = AuditTrail()
         try:
             if request.method in SAFE_METHODS:
-                response = super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+                response = super().dispatch(request, *args, **kwargs)
                 self._write_audit(request, response)
                 return response
             with transaction.atomic():
-                response = super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+                response = super().dispatch(request, *args, **kwargs)
                 if response.status_code < 400:
                     self._write_audit(request, response)
                 else:
@@ -131,7 +130,7 @@ class AuditedMixin:
         )
         targets = self.audit.targets or []
         if not targets:
-            self.audit.touch(self.audit_object_type, self.kwargs.get("pk", ""))  # type: ignore[attr-defined]
+            self.audit.touch(self.audit_object_type, self.kwargs.get("pk", ""))
             targets = self.audit.targets
         action = self.audit.action or _METHOD_ACTIONS.get(request.method or "", "read")
         audit_events_record(context=context, action=action, status_code=response.status_code,
@@ -159,7 +158,7 @@ class TendViewSet(AuditedMixin, viewsets.GenericViewSet):
     lists_by_course: ClassVar[bool] = False
 
     def base_queryset(self) -> QuerySet[Any]:
-        return self.model.objects.all()
+        return self.model._default_manager.all()
 
     def get_queryset(self) -> QuerySet[Any]:
         if getattr(self, "swagger_fake_view", False):  # the schema generator has no user
@@ -205,8 +204,14 @@ class TendViewSet(AuditedMixin, viewsets.GenericViewSet):
             uuid.UUID(str(pk))
         except ValueError:
             return None
-        return (self.model.objects.filter(pk=pk)
+        return (self.model._default_manager.filter(pk=pk)
                 .values_list(self.patient_path or "pk", flat=True).first())
+
+    def page_of(self, items: Any) -> list[Any]:
+        """The requested page of a queryset, or of any sequence that has len() and slices."""
+        page = self.paginate_queryset(items)
+        assert page is not None  # every list of Tend's is paginated
+        return page
 
     def audit_page(self, objects: list[Any]) -> None:
         """A list touches each patient whose data it shows."""
@@ -217,14 +222,12 @@ class TendViewSet(AuditedMixin, viewsets.GenericViewSet):
     def versions_response(self, object_type: str, object_id: uuid.UUID) -> Response:
         """The earlier versions of a record, newest first, paginated like every list."""
         versions = RecordVersion.objects.filter(object_type=object_type, object_id=object_id)
-        page = self.paginate_queryset(versions.order_by("-version"))  # type: ignore[arg-type]
-        assert page is not None
+        page = self.page_of(versions.order_by("-version"))
         return self.get_paginated_response(RecordVersionSerializer(page, many=True).data)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
-        assert page is not None
+        page = self.page_of(queryset)
         self.audit_page(page)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 

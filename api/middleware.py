@@ -48,7 +48,7 @@ class BodySizeLimitMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             return problem_response(400, "Content-Length is not a number.")
-        multipart = request.content_type.startswith("multipart/")
+        multipart = (request.content_type or "").startswith("multipart/")
         limit = (settings.TEND_MAX_UPLOAD_BYTES + 64 * 1024 if multipart
                  else settings.TEND_MAX_JSON_BYTES)
         if length > limit:

@@ -109,8 +109,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
-    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        headers["Retry-After"] = str(int(exc.wait))
+    if isinstance(exc, exceptions.Throttled) and (wait := getattr(exc, "wait", None)) is not None:
+        headers["Retry-After"] = str(int(wait))
     code = response.status_code
     if isinstance(exc, exceptions.ValidationError):
         errors = _flatten(exc.detail)

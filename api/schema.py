@@ -1,5 +1,7 @@
 """Teach drf-spectacular how Tend authenticates."""
 
+from typing import Any
+
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
 
@@ -7,7 +9,7 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
     target_class = "api.authentication.BearerTokenAuthentication"
     name = "bearerAuth"
 
-    def get_security_definition(self, auto_schema):  # type: ignore[no-untyped-def]
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
         return {"type": "http", "scheme": "bearer",
                 "description": "A token from POST /api/v1/auth/token/."}
 
@@ -16,6 +18,6 @@ class SessionScheme(OpenApiAuthenticationExtension):
     target_class = "api.authentication.CsrfSessionAuthentication"
     name = "cookieAuth"
 
-    def get_security_definition(self, auto_schema):  # type: ignore[no-untyped-def]
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
         return {"type": "apiKey", "in": "cookie", "name": "sessionid",
                 "description": "The PWA's session; unsafe methods need X-CSRFToken."}

@@ -101,12 +101,12 @@ def _read_plan(model: type[models.Model], fields: list[serializers.Field]
         column = columns.get(source[0]) if len(source) == 1 else None
         if (isinstance(field, serializers.PrimaryKeyRelatedField) and column is not None
                 and column.is_relation and field.use_pk_only_optimization() and field.pk_field is None):
-            plan.append((field.field_name, operator.attrgetter(column.attname), True))
+            plan.append((field.field_name or "", operator.attrgetter(column.attname), True))
         elif (column is not None and not column.is_relation
               and type(field).get_attribute is _DRF_GET_ATTRIBUTE):
-            plan.append((field.field_name, operator.attrgetter(column.attname), False))
+            plan.append((field.field_name or "", operator.attrgetter(column.attname), False))
         else:
-            plan.append((field.field_name, None, False))
+            plan.append((field.field_name or "", None, False))
     return plan
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from celery.schedules import crontab
@@ -272,7 +273,7 @@ if not DEBUG:
 # --- Files ----------------------------------------------------------------------------------------
 # Photos live in private storage: no MEDIA_URL serves them; only authorized views stream them.
 # An S3-compatible store is a settings change: point "private" at storages.backends.s3.S3Storage.
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(DATA_DIR / "private"), "base_url": None},

@@ -29,7 +29,7 @@ def test_database_url() -> str:
     return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-test_database_url.__test__ = False  # type: ignore[attr-defined]  (not a test, despite its name)
+test_database_url.__test__ = False  # type: ignore[attr-defined]  # not a test, despite its name
 
 
 def run_env(**extra: str) -> dict[str, str]:

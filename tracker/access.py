@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db.models import Model, QuerySet
 
@@ -93,7 +93,7 @@ def require(user: User, action: Action) -> None:
         raise PermissionDenied("Your role does not allow this action.")
 
 
-def _visible_patient_ids(user: User) -> QuerySet[Model] | None:
+def _visible_patient_ids(user: User) -> QuerySet[Any, Any] | None:
     """A subquery of the ids of the patients the user may see; None for nobody."""
     role = role_of(user)
     if not user.is_active:

@@ -17,7 +17,7 @@ from tracker.services.people import user_deactivate
 class TendUserAdmin(UserAdmin):
     list_display = ["username", "display_name", "role", "is_active", "last_login"]
     list_filter = ["role", "is_active"]
-    fieldsets = (*UserAdmin.fieldsets, ("Tend", {"fields": ["role", "display_name"]}))  # type: ignore[misc]
+    fieldsets = (*(UserAdmin.fieldsets or ()), ("Tend", {"fields": ["role", "display_name"]}))
     add_fieldsets = (*UserAdmin.add_fieldsets, ("Tend", {"fields": ["role", "display_name"]}))
     actions = ["deactivate"]
 

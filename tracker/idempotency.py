@@ -58,7 +58,7 @@ def stored(model: type[M], pk: uuid.UUID | None, print_: str, *, conflict: str) 
 def create_once(model: type[M], *, client_id: uuid.UUID | None, fingerprint: str,
                 build: Callable[[uuid.UUID], M], conflict: str,
                 validate: Callable[[], None] | None = None,
-                then: Callable[[M], None] | None = None) -> tuple[M, bool]:
+                then: Callable[[M], object] | None = None) -> tuple[M, bool]:
     """Insert the row `build` makes for its id, unless a client's retry stored it already.
     Returns (row, created).
 

@@ -41,7 +41,7 @@ class User(AbstractUser):
     role = models.CharField(max_length=16, choices=Role.choices)
     display_name = models.CharField(max_length=120, blank=True)
 
-    objects: ClassVar[TendUserManager] = TendUserManager()  # type: ignore[assignment]
+    objects: ClassVar[TendUserManager] = TendUserManager()
 
     class Meta:
         constraints = [
@@ -68,7 +68,7 @@ class Patient(models.Model):
     birth_year = models.PositiveSmallIntegerField()
     timezone = models.CharField(max_length=64)
     language = models.CharField(max_length=2, choices=Language.choices, default=Language.ENGLISH)
-    care_team = models.ManyToManyField(
+    care_team: models.ManyToManyField[User, CareTeamMembership] = models.ManyToManyField(
         User, through="CareTeamMembership", through_fields=("patient", "staff"),
         related_name="care_patients",
     )

@@ -123,6 +123,6 @@ class MeView(AuditedAPIView):
 
     @extend_schema(responses={200: UserSerializer})
     def get(self, request: Request) -> Response:
-        profile = access.patient_profile(request.user)  # type: ignore[arg-type]
-        self.audit.touch("user", request.user.pk, profile.pk if profile else None)
-        return Response(UserSerializer(request.user).data)
+        profile = access.patient_profile(self.user)
+        self.audit.touch("user", self.user.pk, profile.pk if profile else None)
+        return Response(UserSerializer(self.user).data)

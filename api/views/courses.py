@@ -80,8 +80,7 @@ class CourseViewSet(TendViewSet):
     @extend_schema(responses={200: TimelineEntrySerializer(many=True)})
     @action(detail=True, methods=["get"])
     def timeline(self, request: Request, pk: str) -> Response:
-        page = self.paginate_queryset(CourseTimeline(self.get_object()))
-        assert page is not None
+        page = self.page_of(CourseTimeline(self.get_object()))
         return self.get_paginated_response(TimelineEntrySerializer(page, many=True).data)
 
     @extend_schema(responses={200: RecordVersionSerializer(many=True)})

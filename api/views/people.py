@@ -109,8 +109,7 @@ class PatientViewSet(TendViewSet):
     def overview(self, request: Request) -> Response:
         """The care team's list: adherence of the last 7 days and open alerts, alerts first."""
         rows = patients_overview(self.get_queryset().prefetch_related(None))
-        page = self.paginate_queryset(rows)
-        assert page is not None
+        page = self.page_of(rows)
         self.audit_page([row.patient for row in page])
         return self.get_paginated_response(PatientOverviewSerializer(page, many=True).data)
 

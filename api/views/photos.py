@@ -104,8 +104,7 @@ class PhotoViewSet(RecordViewSet):
     @action(detail=True, methods=["get"])
     def reviews(self, request: Request, pk: str) -> Response:
         """The photo's reviews, newest first."""
-        page = self.paginate_queryset(self.get_object().reviews.order_by("-created_at"))
-        assert page is not None
+        page = self.page_of(self.get_object().reviews.order_by("-created_at"))
         return self.get_paginated_response(ReviewSerializer(page, many=True).data)
 
     @extend_schema(request=ReviewInputSerializer, responses={201: ReviewSerializer})

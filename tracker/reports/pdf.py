@@ -241,7 +241,7 @@ def _section_wound(data: ReportData, summary: dict[str, Any], t: dict[str, str],
     if len(data.timeline) > 2:
         size = (FRAME_WIDTH - 5 * 3 * mm) / 6
         cells = [_thumbnail(point, size, language) for point in data.timeline]
-        rows = [cells[i:i + 6] for i in range(0, len(cells), 6)]
+        rows: list[list[Any]] = [cells[i:i + 6] for i in range(0, len(cells), 6)]
         rows[-1] += [""] * (6 - len(rows[-1]))
         flow += [_p(t["timeline"], "body"), Table(rows, colWidths=[size + 3 * mm] * 6)]
     if summary["area_change_percent"] is not None:

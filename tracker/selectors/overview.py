@@ -40,9 +40,9 @@ def patients_overview(patients: QuerySet[Patient]) -> list[PatientOverview]:
     people = list(patients.order_by("display_name"))
     ids = [p.pk for p in people]
     courses: dict[uuid.UUID, TreatmentCourse] = {}
-    for course in (TreatmentCourse.objects.filter(patient_id__in=ids, status=CourseStatus.ACTIVE)
+    for active in (TreatmentCourse.objects.filter(patient_id__in=ids, status=CourseStatus.ACTIVE)
                    .prefetch_related("pauses").order_by("start_date")):
-        courses[course.patient_id] = course  # the most recently started active course
+        courses[active.patient_id] = active  # the most recently started active course
     earliest = min((clock.today_in(p.timezone) for p in people), default=dt.date.today())
     counts: dict[tuple[uuid.UUID, dt.date], int] = defaultdict(int)
     for row in (Application.objects.filter(

@@ -23,7 +23,7 @@ class TimelineEntry:
 
 def _keys(course: TreatmentCourse) -> QuerySet:
     parts = [
-        kind.model.objects.filter(course=course)
+        kind.model._default_manager.filter(course=course)
         .annotate(type=Value(name, output_field=CharField()), at=F(kind.time_field))
         .values("type", "id", "at")
         .order_by()
@@ -43,7 +43,7 @@ class CourseTimeline:
         self.course = course
 
     def count(self) -> int:
-        return sum(kind.model.objects.filter(course=self.course).count() for kind in KINDS.values())
+        return sum(kind.model._default_manager.filter(course=self.course).count() for kind in KINDS.values())
 
     def __len__(self) -> int:
         return self.count()
@@ -56,7 +56,7 @@ class CourseTimeline:
         records = {
             (name, record.pk): record
             for name, ids in wanted.items()
-            for record in KINDS[name].model.objects.filter(pk__in=ids)
+            for record in KINDS[name].model._default_manager.filter(pk__in=ids)
         }
         entries = []
         for key in keys:

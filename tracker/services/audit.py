@@ -6,8 +6,10 @@ import functools
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from django.db import connection
+from django.db.models import Field, ForeignKey
 from django.utils import timezone
 
 from tracker.models import AuditEvent, AuditOutcome, User
@@ -117,13 +119,18 @@ _PER_TARGET = ("object_type", "object_id", "patient")
 def _insert_sql() -> str:
     meta, quote = AuditEvent._meta, connection.ops.quote_name
 
+    def model_field(name: str) -> Field[Any, Any]:
+        found = meta.get_field(name)
+        assert isinstance(found, Field)  # every audit column is a concrete field
+        return found
+
     def column(name: str) -> str:
-        return quote(meta.get_field(name).column)
+        return quote(model_field(name).column)
 
     def typed(name: str) -> str:
         # Text goes in as plain varchar, so that an over-long value fails instead of being cut.
-        field = meta.get_field(name)
-        target = field.target_field if field.is_relation else field
+        field = model_field(name)
+        target = cast(ForeignKey[Any, Any], field).target_field if field.is_relation else field
         kind = "varchar" if target.get_internal_type() == "CharField" else target.db_type(connection)
         return f"CAST(%({field.attname})s AS {kind})"
 

@@ -89,7 +89,7 @@ def login_verify(*, username: str, password: str, ip: str | None) -> User | None
         login_record_failure(username=username, ip=ip)
         return None
     cache.delete(_throttle_keys(username, None)[0])
-    return user  # type: ignore[return-value]
+    return user
 
 
 # --- Bearer tokens --------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ def _validate_dates(start: dt.date, end: dt.date | None, *, today: dt.date) -> N
 def course_create(*, patient: Patient, prescribed_by: User, course_id: uuid.UUID | None = None,
                   data: dict[str, Any]) -> tuple[TreatmentCourse, bool]:
     """Prescribe a course; idempotent by id like every create. Returns (course, created)."""
-    content = {name: data.get(name) for name in COURSE_FIELDS}
+    content: dict[str, Any] = {name: data.get(name) for name in COURSE_FIELDS}
     content["instructions"] = content["instructions"] or ""
     if isinstance(content["concentration_percent"], float | int | decimal.Decimal):
         # Stored with two decimals: 10, 10.0 and 10.00 are the same content for idempotency.

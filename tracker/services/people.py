@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import uuid
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
@@ -109,13 +111,13 @@ def patient_create(*, created_by: User, display_name: str, birth_year: int, time
 
 
 @transaction.atomic
-def patient_update(*, patient: Patient, changes: dict[str, object]) -> Patient:
+def patient_update(*, patient: Patient, changes: dict[str, Any]) -> Patient:
     merged = {
         "birth_year": changes.get("birth_year", patient.birth_year),
         "timezone_name": changes.get("timezone", patient.timezone),
         "language": changes.get("language", patient.language),
     }
-    _validate_patient_fields(**merged)  # type: ignore[arg-type]
+    _validate_patient_fields(**merged)
     for name, value in changes.items():
         setattr(patient, name, value)
     patient.save(update_fields=list(changes) or None)
@@ -164,7 +166,7 @@ def _activate(*, activation_code: str, username: str, password: str) -> User:
 
 
 @transaction.atomic
-def care_team_add(*, patient: Patient, staff_id: object, added_by: User) -> CareTeamMembership:
+def care_team_add(*, patient: Patient, staff_id: uuid.UUID, added_by: User) -> CareTeamMembership:
     staff = User.objects.filter(pk=staff_id, is_active=True, role__in=STAFF_ROLES).first()
     if staff is None:
         raise field_error("staff_id", "No active nurse or physician has this id.")

@@ -9,7 +9,7 @@ Three rules hold for every kind:
 from __future__ import annotations
 
 import uuid
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.db import transaction
 from django.utils import timezone
@@ -86,9 +86,9 @@ def record_create(*, kind: RecordKind, recorded_by: User, course: TreatmentCours
 
 
 def _lock(kind: RecordKind, record: R) -> R:
-    return kind.model.objects.select_for_update().select_related(  # type: ignore[return-value]
-        "course__patient"
-    ).get(pk=record.pk)
+    locked = kind.model._default_manager.select_for_update().select_related(
+        "course__patient").get(pk=record.pk)
+    return cast(R, locked)  # the same kind as the record it locks
 
 
 def _version(kind: RecordKind, record: CourseRecord, *, by: User, action: str,

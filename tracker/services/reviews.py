@@ -48,7 +48,7 @@ def push_score(*, area: Decimal, exudate: str, tissue_type: str) -> int:
 def review_create(*, photo: Photo, reviewer: User, review_id: uuid.UUID | None = None,
                   data: dict[str, Any]) -> tuple[Review, bool]:
     """Record a review of a ready photo, with its area and PUSH score. Idempotent by id."""
-    content = {name: data.get(name) for name in REVIEW_FIELDS}
+    content: dict[str, Any] = {name: data.get(name) for name in REVIEW_FIELDS}
     content["comment"] = content["comment"] or ""
     content["signs_of_infection"] = bool(content["signs_of_infection"])
     content["flag_for_physician"] = bool(content["flag_for_physician"])

@@ -631,7 +631,8 @@ class Command(BaseCommand):
     def _load(self, model: type[models.Model], rows: Iterator[tuple[Any, ...]], plans: list[_Plan]
               ) -> int:
         """Write the rows: COPY on PostgreSQL, bulk_create (multi-row INSERTs) elsewhere."""
-        name = {SymptomEntry: "symptom entries"}.get(model, str(model._meta.verbose_name_plural))
+        name = ("symptom entries" if model is SymptomEntry
+                else str(model._meta.verbose_name_plural))
         started = time.perf_counter()
         tally = [0]
         source = self._tally(rows, plans, name, tally)
@@ -643,7 +644,7 @@ class Command(BaseCommand):
             with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
                 # Binary: 5x faster than text here. The types must be the columns' own
                 # (smallint is not integer); Django's are the PostgreSQL names, less the length.
-                copy.set_types([field.db_type(connection).split("(")[0] for field in fields])
+                copy.set_types([(field.db_type(connection) or "").split("(")[0] for field in fields])
                 write = copy.write_row
                 for row in source:
                     write(row)
@@ -652,9 +653,9 @@ class Command(BaseCommand):
             for row in source:
                 batch.append(model(*row))
                 if len(batch) == 5000:
-                    model.objects.bulk_create(batch)
+                    model._default_manager.bulk_create(batch)
                     batch = []
-            model.objects.bulk_create(batch)
+            model._default_manager.bulk_create(batch)
         rate = tally[0] / max(time.perf_counter() - started, 1e-6)
         self._say(f"{tally[0]:,} {name} ({rate:,.0f} rows/s).")
         return tally[0]
@@ -717,8 +718,9 @@ class Command(BaseCommand):
         self._say("Indexes and foreign keys rebuilt.")
 
     def _analyze(self) -> None:
-        tables = [model._meta.db_table for model in
-                  (User, ApiToken, Patient, CareTeamMembership, TreatmentCourse, *BIG_TABLES, Alert)]
+        models_: tuple[type[models.Model], ...] = (User, ApiToken, Patient, CareTeamMembership,
+                                                   TreatmentCourse, *BIG_TABLES, Alert)
+        tables = [model._meta.db_table for model in models_]
         qn = connection.ops.quote_name
         vacuum = connection.vendor == "postgresql" and not connection.in_atomic_block
         self._say("VACUUM ANALYZE..." if vacuum else "ANALYZE...")
