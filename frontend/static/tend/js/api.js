@@ -9,7 +9,14 @@ export class ApiError extends Error {
   }
 }
 
-export class NetworkError extends Error {}
+// `name` is what ui.js's errorMessage looks at: without it every screen showed the browser's own
+// "TypeError: Failed to fetch" instead of the translated "No connection".
+export class NetworkError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "NetworkError";
+  }
+}
 
 function cookie(name) {
   const match = document.cookie.split("; ").find((part) => part.startsWith(`${name}=`));
