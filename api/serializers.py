@@ -199,8 +199,8 @@ class PatientSerializer(ModelSerializer):
 
     class Meta:
         model = Patient
-        fields = ["id", "display_name", "birth_year", "timezone", "language", "care_team",
-                  "activated", "created_at"]
+        fields = ["id", "display_name", "birth_year", "timezone", "language", "care_team_name",
+                  "care_team_phone", "care_team", "activated", "created_at"]
 
     def get_activated(self, patient: Patient) -> bool:
         return patient.user_id is not None
@@ -218,6 +218,8 @@ class PatientInputSerializer(InputSerializer):
     birth_year = StrictIntegerField(min_value=1900, max_value=2100)
     timezone = text(64)
     language = serializers.ChoiceField(choices=Language.values)
+    care_team_name = text(120, required=False, allow_blank=True)
+    care_team_phone = text(32, required=False, allow_blank=True)
 
 
 class CareTeamAddSerializer(InputSerializer):
@@ -267,6 +269,12 @@ class CourseSerializer(ModelSerializer):
                   "prescribed_by", "created_at", "updated_at", "version"]
 
 
+class PreviousCourseSerializer(InputSerializer):
+    id = ScopedPrimaryKeyField(kind="course", base=TreatmentCourse.objects, path="patient")
+    status = serializers.ChoiceField(choices=[CourseStatus.PAUSED.value, CourseStatus.COMPLETED.value,
+                                              CourseStatus.STOPPED.value])
+
+
 class CourseCreateSerializer(InputSerializer):
     id = StrictUUIDField(required=False)
     patient = ScopedPrimaryKeyField(kind="patient", base=Patient.objects, path="")
@@ -279,6 +287,8 @@ class CourseCreateSerializer(InputSerializer):
     start_date = serializers.DateField()
     end_date = serializers.DateField(required=False, allow_null=True)
     instructions = text(4000, required=False, allow_blank=True)
+    # The course in force, and what it becomes, when this one replaces it (one in force at a time).
+    previous_course = PreviousCourseSerializer(required=False)
 
 
 class CourseUpdateSerializer(InputSerializer):
@@ -382,8 +392,9 @@ class ApplicationInputSerializer(RecordCreateSerializer):
 class SymptomInputSerializer(RecordCreateSerializer):
     course = _course_field()
     recorded_at = AwareDateTimeField()
-    pain = StrictIntegerField(min_value=0, max_value=10)
-    itch = StrictIntegerField(min_value=0, max_value=10)
+    # null (or left out): not answered, which is not 0.
+    pain = StrictIntegerField(min_value=0, max_value=10, required=False, allow_null=True)
+    itch = StrictIntegerField(min_value=0, max_value=10, required=False, allow_null=True)
     drainage = serializers.ChoiceField(choices=Drainage.values, required=False)
     fever = StrictBooleanField(required=False)
     redness_spreading = StrictBooleanField(required=False)
@@ -430,7 +441,7 @@ class ReviewSerializer(ModelSerializer):
         model = Review
         fields = ["id", "photo", "course", "reviewer", "created_at", "length_cm", "width_cm",
                   "area_cm2", "exudate", "tissue_type", "push_score", "signs_of_infection",
-                  "flag_for_physician", "comment"]
+                  "flag_for_physician", "comment", "version", "updated_at"]
 
 
 class ReviewInputSerializer(InputSerializer):
@@ -439,11 +450,29 @@ class ReviewInputSerializer(InputSerializer):
                                          max_value=Decimal(100))
     width_cm = serializers.DecimalField(max_digits=5, decimal_places=1, min_value=Decimal(0),
                                         max_value=Decimal(100))
-    exudate = serializers.ChoiceField(choices=Exudate.values)
-    tissue_type = serializers.ChoiceField(choices=TissueType.values)
+    exudate = serializers.ChoiceField(choices=Exudate.choices)
+    tissue_type = serializers.ChoiceField(choices=TissueType.choices)
     signs_of_infection = StrictBooleanField(required=False, default=False)
     flag_for_physician = StrictBooleanField(required=False, default=False)
     comment = text(4000, required=False, allow_blank=True)
+
+
+class ReviewUpdateSerializer(InputSerializer):
+    """A correction of a review: any of its measurements, a new version."""
+
+    length_cm = serializers.DecimalField(max_digits=5, decimal_places=1, min_value=Decimal(0),
+                                         max_value=Decimal(100), required=False)
+    width_cm = serializers.DecimalField(max_digits=5, decimal_places=1, min_value=Decimal(0),
+                                        max_value=Decimal(100), required=False)
+    exudate = serializers.ChoiceField(choices=Exudate.choices, required=False)
+    tissue_type = serializers.ChoiceField(choices=TissueType.choices, required=False)
+    signs_of_infection = StrictBooleanField(required=False)
+    flag_for_physician = StrictBooleanField(required=False)
+    comment = text(4000, required=False, allow_blank=True)
+
+
+class RetakeSerializer(InputSerializer):
+    reason = text(500)
 
 
 class PhotoSerializer(RecordSerializer):
@@ -453,12 +482,15 @@ class PhotoSerializer(RecordSerializer):
     reviews = ReviewSerializer(many=True, read_only=True)
     latest_review = serializers.SerializerMethodField()
     failure_reason = serializers.SerializerMethodField()
+    patient_name = serializers.CharField(source="course.patient.display_name", read_only=True)
+    body_site = serializers.CharField(source="course.body_site", read_only=True)
 
     class Meta:
         model = Photo
-        fields = ["id", "course", "patient", "taken_at", "local_date", "note", "status",
-                  "failure_reason", "width", "height", "sha256", "image_url", "thumbnail_url",
-                  "reviews", "latest_review", "recorded_by", "created_at", "updated_at", "version",
+        fields = ["id", "course", "patient", "patient_name", "body_site", "taken_at", "local_date",
+                  "note", "status", "failure_reason", "width", "height", "sha256", "image_url",
+                  "thumbnail_url", "reviews", "latest_review", "retake_reason",
+                  "retake_requested_at", "recorded_by", "created_at", "updated_at", "version",
                   "entered_in_error", "entered_in_error_at", "entered_in_error_reason"]
 
     def _url(self, photo: Photo, which: str) -> str | None:
@@ -500,10 +532,19 @@ class PhotoUpdateSerializer(InputSerializer):
 
 
 class AlertSerializer(ModelSerializer):
+    # What caused it, for linking to: annotated by the alerts' queryset (selectors/alerts.py).
+    source_photo = serializers.UUIDField(read_only=True, allow_null=True, default=None)
+    source_comment = serializers.CharField(read_only=True, default="")
+
     class Meta:
         model = Alert
-        fields = ["id", "course", "patient", "kind", "severity", "created_at", "detail", "status",
-                  "source_type", "source_id", "acknowledged_at", "acknowledged_by"]
+        fields = ["id", "course", "patient", "kind", "severity", "created_at", "detail", "facts",
+                  "status", "source_type", "source_id", "source_photo", "source_comment",
+                  "acknowledged_at", "acknowledged_by", "acknowledged_note"]
+
+
+class AcknowledgeSerializer(InputSerializer):
+    note = text(1000, required=False, allow_blank=True)
 
 
 class ReportSerializer(ModelSerializer):

@@ -11,6 +11,7 @@ router.register("applications", records.ApplicationViewSet, basename="applicatio
 router.register("symptoms", records.SymptomViewSet, basename="symptom")
 router.register("debridements", records.DebridementViewSet, basename="debridement")
 router.register("photos", photos.PhotoViewSet, basename="photo")
+router.register("reviews", photos.ReviewViewSet, basename="review")
 router.register("alerts", alerts.AlertViewSet, basename="alert")
 router.register("reports", reports.ReportViewSet, basename="report")
 router.register("audit-events", audit.AuditEventViewSet, basename="audit-event")

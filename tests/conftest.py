@@ -22,7 +22,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tracker import clock, queue
-from tracker.models import Patient, Photo, PhotoStatus, Role, TreatmentCourse, User
+from tracker.models import CourseStatus, Patient, Photo, PhotoStatus, Role, TreatmentCourse, User
 from tracker.services import courses, people
 
 PASSWORD = "correct-horse-battery-staple"
@@ -112,15 +112,32 @@ def make_patient(*, name: str, username: str, tz: str, team: list[User]) -> tupl
     return patient, user
 
 
-def make_course(patient: Patient, physician: User, *, days_ago: int = 30, per_day: int = 1
-                ) -> TreatmentCourse:
-    course, _ = courses.course_create(patient=patient, prescribed_by=physician, data={
+def retire_courses(patient: Patient) -> None:
+    """Stop the patient's courses in force, as if long ago, for a test that prescribes her a
+    course of its own (a patient has one course in force at a time)."""
+    TreatmentCourse.objects.filter(patient=patient, status__in=courses.IN_FORCE).update(
+        status=CourseStatus.STOPPED)
+
+
+def make_course(patient: Patient, physician: User, *, days_ago: int = 30, per_day: int = 1,
+                alongside: bool = False) -> TreatmentCourse:
+    """A course prescribed as the physician would: one in force replaces the one before it
+    (stopped). `alongside` stores it next to those in force instead, as data from before that
+    rule may hold, for the rules that must still treat each course on its own."""
+    data = {
         "medication": "Sodium thiosulfate", "concentration_percent": 10,
         "vehicle": "Oil-in-water emulsion", "body_site": "Left lateral thigh",
         "applications_per_day": per_day,
         "start_date": clock.today_in(patient.timezone) - dt.timedelta(days=days_ago),
         "end_date": None, "instructions": "Once daily in the evening.",
-    })
+    }
+    if alongside:
+        return TreatmentCourse.objects.create(patient=patient, prescribed_by=physician, **data)
+    previous = (TreatmentCourse.objects.filter(patient=patient, status__in=courses.IN_FORCE)
+                .order_by("status", "-start_date").first())  # the active one, if there is one
+    course, _ = courses.course_create(patient=patient, prescribed_by=physician, data=data,
+                                      previous=previous,
+                                      previous_status=CourseStatus.STOPPED if previous else None)
     return course
 
 

@@ -38,6 +38,8 @@ class Action(StrEnum):
     PHOTO_WRITE = "photo.write"
     PHOTO_RETRY = "photo.retry"
     REVIEW_WRITE = "review.write"
+    REVIEW_CHANGE = "review.change"
+    PHOTO_RETAKE = "photo.retake"
     ALERT_READ = "alert.read"
     REPORT_REQUEST = "report.request"
 
@@ -62,6 +64,8 @@ _ALLOWED: dict[Action, frozenset[str]] = {
     Action.PHOTO_WRITE: frozenset({_P, _N, _D}),
     Action.PHOTO_RETRY: frozenset({_N, _D}),
     Action.REVIEW_WRITE: frozenset({_N, _D}),
+    Action.REVIEW_CHANGE: frozenset({_N, _D}),
+    Action.PHOTO_RETAKE: frozenset({_N, _D}),
     Action.ALERT_READ: frozenset({_N, _D}),
     Action.REPORT_REQUEST: frozenset({_N, _D}),
 }

@@ -68,6 +68,9 @@ class Patient(models.Model):
     birth_year = models.PositiveSmallIntegerField()
     timezone = models.CharField(max_length=64)
     language = models.CharField(max_length=2, choices=Language.choices, default=Language.ENGLISH)
+    # Whom she calls: the clinic's name and phone, set by her care team and shown on every screen.
+    care_team_name = models.CharField(max_length=120, blank=True)
+    care_team_phone = models.CharField(max_length=32, blank=True)
     care_team: models.ManyToManyField[User, CareTeamMembership] = models.ManyToManyField(
         User, through="CareTeamMembership", through_fields=("patient", "staff"),
         related_name="care_patients",
@@ -265,8 +268,9 @@ class WarningSign(models.TextChoices):
 
 class SymptomEntry(CourseRecord):
     recorded_at = models.DateTimeField()
-    pain = models.PositiveSmallIntegerField(validators=[MaxValueValidator(10)])
-    itch = models.PositiveSmallIntegerField(validators=[MaxValueValidator(10)])
+    # None: not answered (a patient who skips the question did not say 0).
+    pain = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MaxValueValidator(10)])
+    itch = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MaxValueValidator(10)])
     drainage = models.CharField(max_length=8, choices=Drainage.choices, default=Drainage.NONE)
     fever = models.BooleanField(default=False)
     redness_spreading = models.BooleanField(default=False)
@@ -425,6 +429,11 @@ class Photo(CourseRecord):
     # When the first review was recorded: the review queue reads this through a small partial
     # index instead of anti-joining every ready photo of the team against the reviews.
     reviewed_at = models.DateTimeField(null=True, blank=True)
+    # A nurse asked for a new photo instead of measuring this one; the patient is told why.
+    retake_requested_at = models.DateTimeField(null=True, blank=True)
+    retake_requested_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT,
+                                            related_name="+")
+    retake_reason = models.CharField(max_length=500, blank=True)
 
     time_field = "taken_at"
 
@@ -436,6 +445,7 @@ class Photo(CourseRecord):
                          condition=Q(status="processing")),
             models.Index(fields=["patient", "taken_at"], name="photo_unreviewed",
                          condition=Q(status="ready", reviewed_at__isnull=True,
+                                     retake_requested_at__isnull=True,
                                      entered_in_error_at__isnull=True)),
         ]
 
@@ -472,6 +482,9 @@ class Review(ClientCreated):
     signs_of_infection = models.BooleanField(default=False)
     flag_for_physician = models.BooleanField(default=False)
     comment = models.TextField(blank=True, max_length=4000)
+    # A correction is a new version; the earlier values are RecordVersions of object_type "review".
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(default=now)
 
     class Meta:
         ordering = ["-created_at"]
@@ -512,7 +525,9 @@ class Alert(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=32, choices=AlertKind.choices)
     severity = models.CharField(max_length=8, choices=AlertSeverity.choices)
-    detail = models.TextField()
+    detail = models.TextField()  # in English, for the log and the admin
+    # The values the detail is made of, so that each reader's app writes it in her language.
+    facts = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=16, choices=AlertStatus.choices, default=AlertStatus.OPEN)
     source_type = models.CharField(max_length=32, blank=True)
     source_id = models.UUIDField(null=True, blank=True)
@@ -520,6 +535,7 @@ class Alert(models.Model):
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT,
                                         related_name="+")
+    acknowledged_note = models.TextField(blank=True, max_length=1000)
 
     class Meta:
         ordering = ["-created_at"]

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from tracker.errors import field_error
+from tracker.errors import Conflict, field_error
 from tracker.models import (
     Application,
     ApplicationStatus,
@@ -19,6 +19,7 @@ from tracker.models import (
     Debridement,
     Photo,
     SymptomEntry,
+    TreatmentCourse,
 )
 from tracker.services.alert_rules import symptom_alerts
 
@@ -33,6 +34,10 @@ class RecordKind:
     summary: Callable[[Any], str]
     # Rules of the kind itself, beyond field types, on the content as it would be stored.
     check: Callable[[dict[str, Any]], None] | None = None
+    # Rules against the other records of the course, run in the write's transaction after the
+    # row is in (a create) or changed (a correction), the course row locked: concurrent writes of
+    # one course take their turn, and a refusal rolls the write back.
+    guard: Callable[[Any], None] | None = None
     # What storing a new record of this kind sets off (alerts), in its transaction.
     on_create: Callable[[Any], object] | None = None
     # The debridement that opens a course, and the baseline photo, come before its first day.
@@ -55,12 +60,31 @@ def _check_application(content: dict[str, Any]) -> None:
         raise field_error("skip_reason", "Only a skipped application has a skip reason.")
 
 
+def _one_answer_a_day(record: Application) -> None:
+    """Each expected application of a day is applied or skipped, not both: once a day, a skip and
+    an application of the same day contradict each other, and the second must void the first.
+    (Twice a day, one of each is the truth.)"""
+    course = TreatmentCourse.objects.select_for_update().get(pk=record.course_id)
+    day = Application.objects.filter(course_id=record.course_id, local_date=record.local_date,
+                                     entered_in_error_at__isnull=True)
+    applied = day.filter(status=ApplicationStatus.APPLIED).count()
+    skipped = day.filter(status=ApplicationStatus.SKIPPED).count()
+    if applied and skipped and applied + skipped > course.applications_per_day:
+        other = "a skipped" if record.status == ApplicationStatus.APPLIED else "an applied"
+        raise Conflict(f"{record.local_date} already has {other} application; mark it entered in "
+                       "error first.", field="applied_at")
+
+
 def _application_summary(record: Application) -> str:
     return "Applied" if record.status == ApplicationStatus.APPLIED else f"Skipped: {record.skip_reason}"
 
 
+def _score(value: int | None) -> str:
+    return "not answered" if value is None else f"{value}/10"
+
+
 def _symptom_summary(record: SymptomEntry) -> str:
-    text = f"Pain {record.pain}/10, itch {record.itch}/10, drainage {record.drainage}"
+    text = f"Pain {_score(record.pain)}, itch {_score(record.itch)}, drainage {record.drainage}"
     if signs := record.warning_signs():
         text += "; " + ", ".join(sign.label for sign in signs)
     return text
@@ -76,7 +100,8 @@ def _photo_summary(record: Photo) -> str:
 
 
 APPLICATION = RecordKind(Application, "application", ("applied_at", "status", "skip_reason", "notes"),
-                         summary=_application_summary, check=_check_application)
+                         summary=_application_summary, check=_check_application,
+                         guard=_one_answer_a_day)
 SYMPTOM = RecordKind(SymptomEntry, "symptom",
                      ("recorded_at", "pain", "itch", "drainage", "fever", "redness_spreading", "notes"),
                      summary=_symptom_summary, on_create=symptom_alerts)

@@ -55,9 +55,11 @@ class CourseViewSet(TendViewSet):
     def create(self, request: Request) -> Response:
         values = self.validated(CourseCreateSerializer)
         patient, course_id = values.pop("patient"), values.pop("id", None)
+        previous = values.pop("previous_course", None) or {}
         self.audit.touch("course", course_id or "", patient.pk)
-        course, created = courses.course_create(patient=patient, prescribed_by=self.user,
-                                                course_id=course_id, data=values)
+        course, created = courses.course_create(
+            patient=patient, prescribed_by=self.user, course_id=course_id, data=values,
+            previous=previous.get("id"), previous_status=previous.get("status"))
         self.audit.retarget("course", course.pk, course.patient_id)
         return Response(CourseSerializer(course).data,
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

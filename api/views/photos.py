@@ -20,8 +20,11 @@ from api.serializers import (
     PhotoSerializer,
     PhotoUpdateSerializer,
     PhotoUploadSerializer,
+    RecordVersionSerializer,
+    RetakeSerializer,
     ReviewInputSerializer,
     ReviewSerializer,
+    ReviewUpdateSerializer,
 )
 from api.views.records import RecordViewSet, record_writes
 from tracker.access import Action
@@ -39,7 +42,7 @@ def _with_reviews(queryset: QuerySet[Photo]) -> QuerySet[Photo]:
 class PhotoViewSet(RecordViewSet):
     kind = records.PHOTO
     required_actions = {**record_writes(Action.PHOTO_WRITE), "review_create": Action.REVIEW_WRITE,
-                        "retry": Action.PHOTO_RETRY}
+                        "retry": Action.PHOTO_RETRY, "retake": Action.PHOTO_RETAKE}
     audit_actions = {"image": "read_image", "thumbnail": "read_thumbnail",
                      "reviews": "read_reviews"}
     model = Photo
@@ -56,7 +59,7 @@ class PhotoViewSet(RecordViewSet):
         # Serving bytes, a version history or the reviews list never shows the photo's reviews.
         if self.action in ("image", "thumbnail", "history", "reviews", "review_create"):
             return Photo.objects.all()
-        return _with_reviews(Photo.objects.all())
+        return _with_reviews(Photo.objects.select_related("course__patient"))
 
     @extend_schema(request={"multipart/form-data": PhotoUploadSerializer},
                    responses={202: PhotoSerializer, 200: PhotoSerializer})
@@ -118,6 +121,14 @@ class PhotoViewSet(RecordViewSet):
         return Response(ReviewSerializer(review).data,
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
+    @extend_schema(request=RetakeSerializer, responses={200: PhotoSerializer})
+    @action(detail=True, methods=["post"])
+    def retake(self, request: Request, pk: str) -> Response:
+        """Ask the patient for a new photo instead of measuring this one; she is told why."""
+        photo = photos.photo_retake(photo=self.get_object(), by=self.user,
+                                    reason=self.validated(RetakeSerializer)["reason"])
+        return Response(self.get_serializer(self.base_queryset().get(pk=photo.pk)).data)
+
     @extend_schema(request=None, responses={202: PhotoSerializer})
     @action(detail=True, methods=["post"])
     def retry(self, request: Request, pk: str) -> Response:
@@ -139,4 +150,28 @@ class ReviewQueueViewSet(TendViewSet):
     required_actions = {"list": Action.REVIEW_WRITE}
 
     def base_queryset(self) -> QuerySet[Photo]:
-        return _with_reviews(review_queue())
+        return _with_reviews(review_queue().select_related("course__patient"))
+
+
+class ReviewViewSet(TendViewSet):
+    """Reviews of the user's patients' photos: read, corrected (a new version), their history."""
+
+    model = Review
+    serializer_class = ReviewSerializer
+    filterset_class = course_filters(Review)
+    audit_object_type = "review"
+    http_method_names = ["get", "patch", "head", "options"]
+    required_actions = {"partial_update": Action.REVIEW_CHANGE}
+
+    @extend_schema(request=ReviewUpdateSerializer, responses={200: ReviewSerializer})
+    def partial_update(self, request: Request, pk: str) -> Response:
+        """Correct a review: a new version; the earlier values stay in its history."""
+        review = reviews.review_update(review=self.get_object(), changed_by=self.user,
+                                       changes=self.validated(ReviewUpdateSerializer))
+        return Response(ReviewSerializer(review).data)
+
+    @extend_schema(responses={200: RecordVersionSerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def history(self, request: Request, pk: str) -> Response:
+        """Every earlier version of the review: who changed what, and when."""
+        return self.versions_response("review", self.get_object().pk)

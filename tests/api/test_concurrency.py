@@ -78,7 +78,8 @@ def _course(cast: Any, record_id: str, body_site: str = "Left lateral thigh") ->
     return {"id": record_id, "patient": str(cast.patient.pk), "medication": "Sodium thiosulfate",
             "concentration_percent": 10, "vehicle": "Oil-in-water emulsion", "body_site": body_site,
             "applications_per_day": 1, "instructions": "Once daily.",
-            "start_date": clock.today_in(cast.patient.timezone).isoformat()}
+            "start_date": clock.today_in(cast.patient.timezone).isoformat(),
+            "previous_course": {"id": str(cast.course.pk), "status": "completed"}}
 
 
 def _photo(course: TreatmentCourse, record_id: str, note: str = "") -> dict[str, Any]:

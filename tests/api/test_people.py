@@ -382,7 +382,8 @@ def _course_body(c: Any) -> dict[str, Any]:
     return {"patient": str(c.patient.pk), "medication": "Sodium thiosulfate",
             "concentration_percent": "10.00", "vehicle": "Oil-in-water emulsion",
             "body_site": "Right calf", "applications_per_day": 1,
-            "start_date": clock.today_in(c.patient.timezone).isoformat(), "instructions": ""}
+            "start_date": clock.today_in(c.patient.timezone).isoformat(), "instructions": "",
+            "previous_course": {"id": str(c.course.pk), "status": "completed"}}
 
 
 # (who, method, path(cast, application), valid body(cast), forbidden field, its value(cast))

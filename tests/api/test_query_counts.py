@@ -73,6 +73,7 @@ QUERIES: dict[str, int] = {
     "photos": 5,                             # count, page, reviews
     "photos/{id}/reviews": 5,                # object, count, page
     "review-queue": 5,                       # count, page, reviews
+    "reviews": 4,                            # count, page
     "alerts": 4,                             # count, page
     "reports": 4,                            # count, page
     "audit-events": 4,                       # count, page
@@ -84,6 +85,7 @@ QUERIES: dict[str, int] = {
     "symptoms/{id}/history": 5,              # object, count, page
     "debridements/{id}/history": 5,          # object, count, page
     "photos/{id}/history": 5,                # object, count, page
+    "reviews/{id}/history": 5,               # object, count, page
     # details
     "patients/{id}": 4,                      # object, care team
     "courses/{id}": 3,                       # object (with its patient)
@@ -92,6 +94,7 @@ QUERIES: dict[str, int] = {
     "symptoms/{id}": 3,                      # object
     "debridements/{id}": 3,                  # object
     "photos/{id}": 4,                        # object, reviews
+    "reviews/{id}": 3,                       # object
     "alerts/{id}": 3,                        # object
     "reports/{id}": 3,                       # object
     "me": 3,                                 # the patient's profile
@@ -332,6 +335,33 @@ def _photo_reviews(rows: int) -> Built:
     photo, = records(Photo, one_course(care), 1, care.nurse)
     reviews([photo], rows, care.members)
     return care.physician, f"/api/v1/photos/{photo.pk}/reviews/", page_of(rows)
+
+
+@endpoint("reviews")
+def _reviews(rows: int) -> Built:
+    care = team()
+    course = one_course(care)
+    reviews(records(Photo, course, rows, care.nurse), 1, care.members)
+    reviews(records(Photo, one_course(care), 2, care.nurse), 1, care.members)  # another course
+    return care.nurse, f"/api/v1/reviews/?course={course.pk}", page_of(rows)
+
+
+@endpoint("reviews/{id}")
+def _review(rows: int) -> Built:
+    care = team()
+    photos = records(Photo, one_course(care), rows, care.nurse)
+    reviews(photos, 1, care.members)
+    review = Review.objects.filter(photo=photos[0]).get()
+    return care.physician, f"/api/v1/reviews/{review.pk}/", the(review)
+
+
+@endpoint("reviews/{id}/history")
+def _review_history(rows: int) -> Built:
+    care = team()
+    reviews(records(Photo, one_course(care), 1, care.nurse), 1, care.members)
+    review = Review.objects.get()
+    versions("review", review.pk, rows, care.members)
+    return care.nurse, f"/api/v1/reviews/{review.pk}/history/", page_of(rows)
 
 
 @endpoint("review-queue")

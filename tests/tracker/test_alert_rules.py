@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from tests.conftest import retire_courses
 from tracker import clock, tasks
 from tracker.models import (
     Alert,
@@ -47,6 +48,7 @@ def new_patient(cast: Any, tz: str, name: str = "Ana") -> Patient:
 
 def new_course(cast: Any, patient: Patient, start: dt.date = COURSE_START,
                end: dt.date | None = None) -> TreatmentCourse:
+    retire_courses(patient)
     with time_machine.travel(local(start, patient.timezone, 9), tick=False):
         course, _ = courses.course_create(patient=patient, prescribed_by=cast.physician, data={
             "medication": "Sodium thiosulfate", "concentration_percent": 10,

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from tests.conftest import retire_courses
 from tracker.errors import Conflict
 from tracker.models import CoursePause, RecordVersion, TreatmentCourse
 from tracker.selectors.timeline import CourseTimeline
@@ -39,6 +40,12 @@ def regimen(**overrides: Any) -> dict[str, Any]:
         "applications_per_day": 1, "start_date": TODAY - days(10), "end_date": None,
         "instructions": "Once daily in the evening.", **overrides,
     }
+
+
+@pytest.fixture(autouse=True)
+def _helen_has_no_course_in_force(cast: Any) -> None:
+    """These tests prescribe Helen courses of their own."""
+    retire_courses(cast.patient)
 
 
 @pytest.fixture
@@ -353,7 +360,8 @@ def test_the_timeline_lists_every_kind_newest_first_with_voided_ones_flagged(cas
 
 def test_the_timeline_holds_only_the_courses_own_records(cast, course, timeline_records):
     other, _ = courses.course_create(patient=cast.patient, prescribed_by=cast.physician,
-                                     data=regimen(body_site="Right calf"))
+                                     data=regimen(body_site="Right calf"), previous=course,
+                                     previous_status="paused")
     records.record_create(kind=records.APPLICATION, recorded_by=cast.patient_user, course=other,
                           data={"applied_at": on(TODAY, 7), "status": "applied"})
     assert len(CourseTimeline(course)) == 4

@@ -12,6 +12,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from tests.conftest import retire_courses
 from tracker.errors import Conflict
 from tracker.models import Application, Debridement, RecordVersion, SymptomEntry, TreatmentCourse
 from tracker.services import courses, records
@@ -39,6 +40,7 @@ def frozen() -> Any:
 @pytest.fixture
 def course(cast: Any, frozen: Any) -> TreatmentCourse:
     """Helen's course (America/Denver), started 2026-11-01, active, once daily."""
+    retire_courses(cast.patient)
     course, _ = courses.course_create(patient=cast.patient, prescribed_by=cast.physician, data={
         "medication": "Sodium thiosulfate", "concentration_percent": 10,
         "vehicle": "Oil-in-water emulsion", "body_site": "Left lateral thigh",

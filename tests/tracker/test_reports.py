@@ -24,7 +24,7 @@ from pypdf import PdfReader
 
 from config.celery import app as celery_app
 from tests import images
-from tests.conftest import make_course
+from tests.conftest import make_course, retire_courses
 from tracker import tasks
 from tracker.models import (
     Alert,
@@ -105,6 +105,7 @@ def build_twelve_weeks(cast: Any) -> Built:
     applications (some skipped, some days with nothing logged), a symptom entry every evening (one
     with fever), a photo a week processed by the worker's code and reviewed by the nurse, two
     debridements, and the alerts all this raises."""
+    retire_courses(cast.patient)
     with time_machine.travel(evening(0, 9), tick=False):
         course, _ = courses.course_create(patient=cast.patient, prescribed_by=cast.physician, data={
             "medication": "Sodium thiosulfate", "concentration_percent": 10,
@@ -523,8 +524,8 @@ def weekly_cast(cast: Any, at: dt.datetime) -> dict[str, TreatmentCourse]:
     with time_machine.travel(at - dt.timedelta(days=20), tick=False):
         helen = make_course(cast.patient, cast.physician, days_ago=10)
         rosa = make_course(cast.other_patient, cast.other_physician, days_ago=10)
-        paused = make_course(cast.patient, cast.physician, days_ago=10)
-        completed = make_course(cast.patient, cast.physician, days_ago=10)
+        paused = make_course(cast.patient, cast.physician, days_ago=10, alongside=True)
+        completed = make_course(cast.patient, cast.physician, days_ago=10, alongside=True)
     with time_machine.travel(at - dt.timedelta(days=3), tick=False):
         courses.course_update(course=paused, changed_by=cast.physician,
                               changes={"status": CourseStatus.PAUSED})
@@ -612,7 +613,8 @@ def test_two_beats_at_once_make_one_weekly_report_per_course(
     at = MONDAY_5_UTC
     with time_machine.travel(at - dt.timedelta(days=20), tick=False):
         many = [make_course(cast.patient if n % 2 else cast.other_patient, cast.physician
-                            if n % 2 else cast.other_physician, days_ago=10) for n in range(24)]
+                            if n % 2 else cast.other_physician, days_ago=10, alongside=True)
+                for n in range(24)]
     TreatmentCourse.objects.filter(pk__in=[cast.course.pk, cast.other_course.pk]).update(
         status=CourseStatus.STOPPED)
     barrier = threading.Barrier(2)

@@ -90,11 +90,12 @@ def test_push_score_sums_area_exudate_and_tissue_from_0_to_17() -> None:
 def test_a_review_answers_its_area_and_push_score(
         cast: Any, api: Any, length: str, width: str, area: float, area_points: int) -> None:
     photo = make_photo(cast.course, cast.patient_user)
+    closed = area == 0  # a wound of no area is closed: tissue 0 points, else slough's 3
     response = post_review(api(cast.nurse), photo, length_cm=length, width_cm=width,
-                           exudate="moderate", tissue_type="slough")
+                           exudate="moderate", tissue_type="closed" if closed else "slough")
     assert response.status_code == 201, response.content
     body = response.json()
-    assert body["area_cm2"] == area and body["push_score"] == area_points + 2 + 3
+    assert body["area_cm2"] == area and body["push_score"] == area_points + 2 + (0 if closed else 3)
     stored = Review.objects.get(pk=body["id"])
     assert (stored.photo_id, stored.course_id, stored.patient_id) == (
         photo.pk, cast.course.pk, cast.patient.pk)

@@ -132,8 +132,8 @@ def summary(data: ReportData) -> dict[str, Any]:
     adherence = data.adherence
     first_m = data.measurements[0] if data.measurements else None
     last_m = data.measurements[-1] if data.measurements else None
-    pains = [s.pain for s in data.symptoms]
-    itches = [s.itch for s in data.symptoms]
+    pains = [s.pain for s in data.symptoms if s.pain is not None]  # None: not answered
+    itches = [s.itch for s in data.symptoms if s.itch is not None]
     return {
         "period_start": data.start.isoformat(),
         "period_end": data.end.isoformat(),

@@ -214,11 +214,14 @@ def _section_symptoms(data: ReportData, t: dict[str, str], language: str) -> lis
         return [*flow, _p(t["no_data"])]
     # One point a day: the day's last entry, as the patient's own summary of that day.
     by_day: dict[dt.date, Any] = {s.local_date: s for s in data.symptoms}
-    pain = [(day.toordinal(), s.pain) for day, s in sorted(by_day.items())]
-    itch = [(day.toordinal(), s.itch) for day, s in sorted(by_day.items())]
-    flow.append(_line_chart([(t["pain"], PAIN, pain), (t["itch"], ITCH, itch)],
-                            width=FRAME_WIDTH, height=55 * mm, y_max=10, y_step=2,
-                            language=language))
+    # A score she did not answer is no point on the line, never a 0.
+    pain = [(day.toordinal(), s.pain) for day, s in sorted(by_day.items()) if s.pain is not None]
+    itch = [(day.toordinal(), s.itch) for day, s in sorted(by_day.items()) if s.itch is not None]
+    series = [(name, colour, points) for name, colour, points in
+              ((t["pain"], PAIN, pain), (t["itch"], ITCH, itch)) if points]
+    if series:
+        flow.append(_line_chart(series, width=FRAME_WIDTH, height=55 * mm, y_max=10, y_step=2,
+                                language=language))
     flow.append(_p(t["red_flags"], "body"))
     if not data.red_flags:
         flow.append(_p(t["no_red_flags"], "small"))

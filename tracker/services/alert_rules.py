@@ -44,7 +44,11 @@ def symptom_alerts(entry: SymptomEntry) -> list[Alert]:
             course=entry.course, kind=AlertKind.SYMPTOM_RED_FLAG, severity=AlertSeverity.HIGH,
             detail=f"Warning signs reported on {entry.local_date}: {', '.join(flags)}. "
                    "Contact the patient today.",
+            facts={"date": entry.local_date.isoformat(),
+                   "signs": [sign.value for sign in entry.warning_signs()]},
             source_type="symptom", source_id=entry.pk))
+    if entry.pain is None:
+        return [alert for alert in raised if alert is not None]  # pain not answered: no rise
     rise = settings.TEND_PAIN_RISE_POINTS
     previous = SymptomEntry.objects.filter(
         course_id=entry.course_id, entered_in_error_at__isnull=True,
@@ -55,6 +59,8 @@ def symptom_alerts(entry: SymptomEntry) -> list[Alert]:
             course=entry.course, kind=AlertKind.PAIN_RISE, severity=AlertSeverity.MEDIUM,
             detail=f"Pain {entry.pain}/10 on {entry.local_date}, {entry.pain - previous:.1f} points "
                    f"above the mean of the previous 7 days ({previous:.1f}).",
+            facts={"date": entry.local_date.isoformat(), "pain": entry.pain,
+                   "mean": round(float(previous), 1)},
             source_type="symptom", source_id=entry.pk))
     return [alert for alert in raised if alert is not None]
 
@@ -67,12 +73,12 @@ def review_alerts(review: Review) -> list[Alert]:
     if review.signs_of_infection:
         raised.append(alert_raise(
             course=course, kind=AlertKind.REVIEW_INFECTION, severity=AlertSeverity.HIGH,
-            detail=f"A wound review on {when} found signs of infection.",
+            detail=f"A wound review on {when} found signs of infection.", facts={"date": when},
             source_type="review", source_id=review.pk))
     if review.flag_for_physician:
         raised.append(alert_raise(
             course=course, kind=AlertKind.REVIEW_FLAGGED, severity=AlertSeverity.MEDIUM,
-            detail=f"A wound review on {when} was flagged for the physician.",
+            detail=f"A wound review on {when} was flagged for the physician.", facts={"date": when},
             source_type="review", source_id=review.pk))
     return [alert for alert in raised if alert is not None]
 
@@ -110,6 +116,9 @@ def healing_checkpoint(course: TreatmentCourse) -> Alert | None:
             "typically takes 2 to 6 months: please review the plan with the patient; this is not "
             "a reason to stop treatment on its own."
         ),
+        facts={"week": week, "change_percent": round(float(-reduction)),
+               "first_area_cm2": float(first.area_cm2), "last_area_cm2": float(latest.area_cm2),
+               "threshold_percent": float(threshold)},
         source_type="review", source_id=latest.pk,
     )
 
@@ -146,6 +155,8 @@ def missed_days_check(*, now: dt.datetime | None = None) -> list[Alert]:
             course=course, kind=AlertKind.NO_LOG, severity=AlertSeverity.MEDIUM,
             detail=f"Nothing logged for {days} whole days (last log: {last}). "
                    "Check in with the patient.",
+            facts={"days": days,
+                   "last_log": course.last_logged.isoformat() if course.last_logged else None},
         )
         if alert is not None:
             raised.append(alert)

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tracker import clock
-from tracker.errors import ValidationError, field_error
+from tracker.errors import Conflict, ValidationError, field_error
 from tracker.idempotency import canonical, create_once, fingerprint
 from tracker.models import CoursePause, CourseStatus, Patient, RecordVersion, TreatmentCourse, User
 
@@ -39,9 +39,20 @@ def _validate_dates(start: dt.date, end: dt.date | None, *, today: dt.date) -> N
         raise field_error("start_date", "A course cannot start more than a year ahead.")
 
 
+IN_FORCE = (CourseStatus.ACTIVE, CourseStatus.PAUSED)
+# What the course in force may become when a new one replaces it.
+REPLACED_STATUSES = (CourseStatus.PAUSED, CourseStatus.COMPLETED, CourseStatus.STOPPED)
+
+
 def course_create(*, patient: Patient, prescribed_by: User, course_id: uuid.UUID | None = None,
-                  data: dict[str, Any]) -> tuple[TreatmentCourse, bool]:
-    """Prescribe a course; idempotent by id like every create. Returns (course, created)."""
+                  data: dict[str, Any], previous: TreatmentCourse | None = None,
+                  previous_status: str | None = None) -> tuple[TreatmentCourse, bool]:
+    """Prescribe a course; idempotent by id like every create. Returns (course, created).
+
+    A patient has one course in force (active or paused) at a time, so that her app never
+    switches course silently: a second one is a conflict unless the same request says what the
+    one in force becomes (`previous`, `previous_status`: paused, completed or stopped).
+    """
     content: dict[str, Any] = {name: data.get(name) for name in COURSE_FIELDS}
     content["instructions"] = content["instructions"] or ""
     if isinstance(content["concentration_percent"], float | int | decimal.Decimal):
@@ -52,11 +63,37 @@ def course_create(*, patient: Patient, prescribed_by: User, course_id: uuid.UUID
     def validate() -> None:
         _validate_dates(content["start_date"], content["end_date"],
                         today=clock.today_in(patient.timezone))
+        in_force = list(TreatmentCourse.objects.filter(patient=patient, status__in=IN_FORCE)
+                        .order_by("start_date"))
+        if previous is None:
+            if in_force:
+                course = in_force[-1]
+                raise Conflict(f"This patient already has a {course.status} course ({course.pk}, "
+                               f"since {course.start_date}): say in the same request whether it is "
+                               "paused, completed or stopped (previous_course).", field="patient")
+            return
+        if previous not in in_force or previous.patient_id != patient.pk:
+            raise field_error("previous_course", "Not a course in force of this patient.")
+        if previous_status not in REPLACED_STATUSES:
+            raise field_error("previous_course", "It can become paused, completed or stopped.")
+
+    def replace_previous(course: TreatmentCourse) -> None:
+        # The patient's row locked: two prescriptions at once take their turn, and the second
+        # finds the first in force.
+        Patient.objects.select_for_update().filter(pk=patient.pk).first()
+        if previous is not None and previous_status is not None:
+            course_update(course=previous, changed_by=prescribed_by,
+                          changes={"status": previous_status})
+        others = TreatmentCourse.objects.filter(patient=patient, status=CourseStatus.ACTIVE)
+        if others.exclude(pk=course.pk).exists():
+            raise Conflict("This patient has another active course, prescribed at the same time: "
+                           "pause or end it first.", field="patient")
 
     return create_once(
         TreatmentCourse, client_id=course_id, fingerprint=fingerprint({"patient": patient.pk, **content}),
         build=lambda pk: TreatmentCourse(id=pk, patient=patient, prescribed_by=prescribed_by, **content),
-        validate=validate, conflict="Another course with different content already has this id.",
+        validate=validate, then=replace_previous,
+        conflict="Another course with different content already has this id.",
     )
 
 
@@ -102,6 +139,13 @@ def course_update(*, course: TreatmentCourse, changed_by: User, changes: dict[st
     if "instructions" in changes:
         course.instructions = changes["instructions"] or ""
     if "status" in changes and changes["status"] != course.status:
+        if changes["status"] == CourseStatus.ACTIVE:
+            other = (TreatmentCourse.objects.filter(patient_id=course.patient_id,
+                                                    status=CourseStatus.ACTIVE)
+                     .exclude(pk=course.pk).first())
+            if other is not None:
+                raise Conflict(f"This patient has another active course ({other.pk}, since "
+                               f"{other.start_date}): pause or end it first.", field="status")
         _apply_status(course, changes["status"], today=today)
     diff = {name: {"from": canonical(before[name]), "to": canonical(getattr(course, name))}
             for name in CHANGEABLE_FIELDS if before[name] != getattr(course, name)}

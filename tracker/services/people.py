@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 import uuid
 from typing import Any
@@ -62,7 +63,11 @@ def staff_create(*, username: str, password: str, role: str, display_name: str) 
     return user
 
 
-def _validate_patient_fields(*, birth_year: int, timezone_name: str, language: str) -> None:
+_PHONE = re.compile(r"\+?[0-9][0-9 ()./-]*")
+
+
+def _validate_patient_fields(*, birth_year: int, timezone_name: str, language: str,
+                             care_team_phone: str = "") -> None:
     errors: dict[str, list[str]] = {}
     this_year = timezone.now().year
     if not 1900 <= birth_year <= this_year:
@@ -71,6 +76,11 @@ def _validate_patient_fields(*, birth_year: int, timezone_name: str, language: s
         errors["timezone"] = ["Not an IANA time zone name (e.g. America/Denver)."]
     if language not in Language.values:
         errors["language"] = ["Must be en or es."]
+    digits = sum(ch.isdigit() for ch in care_team_phone)
+    if care_team_phone and (not _PHONE.fullmatch(care_team_phone) or not 6 <= digits <= 15):
+        # It becomes a tel: link on her phone: digits, an optional leading +, and separators.
+        errors["care_team_phone"] = ["A phone number: 6 to 15 digits, an optional leading +, "
+                                     "spaces, dots, dashes or brackets."]
     if errors:
         raise ValidationError(errors)
 
@@ -98,12 +108,15 @@ def activation_code_issue(*, patient: Patient, issued_by: User) -> str:
 
 @transaction.atomic
 def patient_create(*, created_by: User, display_name: str, birth_year: int, timezone_name: str,
-                   language: str) -> tuple[Patient, str]:
+                   language: str, care_team_name: str = "", care_team_phone: str = ""
+                   ) -> tuple[Patient, str]:
     """Register a patient, put the creator on the care team, and issue an activation code."""
-    _validate_patient_fields(birth_year=birth_year, timezone_name=timezone_name, language=language)
+    _validate_patient_fields(birth_year=birth_year, timezone_name=timezone_name, language=language,
+                             care_team_phone=care_team_phone)
     patient = Patient.objects.create(
         display_name=display_name, birth_year=birth_year, timezone=timezone_name,
-        language=language, created_by=created_by,
+        language=language, created_by=created_by, care_team_name=care_team_name,
+        care_team_phone=care_team_phone,
     )
     CareTeamMembership.objects.create(patient=patient, staff=created_by, added_by=created_by)
     code = activation_code_issue(patient=patient, issued_by=created_by)
@@ -116,6 +129,7 @@ def patient_update(*, patient: Patient, changes: dict[str, Any]) -> Patient:
         "birth_year": changes.get("birth_year", patient.birth_year),
         "timezone_name": changes.get("timezone", patient.timezone),
         "language": changes.get("language", patient.language),
+        "care_team_phone": changes.get("care_team_phone", patient.care_team_phone),
     }
     _validate_patient_fields(**merged)
     for name, value in changes.items():

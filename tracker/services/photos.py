@@ -20,7 +20,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from tracker import clock, imaging, queue
-from tracker.errors import Conflict
+from tracker.errors import Conflict, field_error
 from tracker.idempotency import create_once, fingerprint
 from tracker.models import Photo, PhotoStatus, TreatmentCourse, User
 from tracker.services.records import PHOTO, ensure_course_open, validate_content
@@ -159,3 +159,20 @@ def photo_bytes(photo: Photo, which: str) -> tuple[Any, int]:
     name, size = ((photo.image_name, photo.image_bytes) if which == "image"
                   else (photo.thumbnail_name, photo.thumbnail_bytes))
     return default_storage.open(name, "rb"), int(size or default_storage.size(name))
+
+
+def photo_retake(*, photo: Photo, by: User, reason: str) -> Photo:
+    """Ask the patient for a new photo instead of measuring this one (blurred, the wound cut off,
+    the wrong place). She is told why; the photo leaves the review queue. Asking again keeps the
+    first request."""
+    reason = reason.strip()
+    if not reason:
+        raise field_error("reason", "Say why a new photo is needed: the patient is told.")
+    if photo.status != PhotoStatus.READY or photo.entered_in_error_at is not None:
+        raise Conflict(f"This photo is {'entered in error' if photo.entered_in_error_at else photo.status}"
+                       "; only a ready photo in force can be retaken.")
+    Photo.objects.filter(pk=photo.pk, retake_requested_at__isnull=True).update(
+        retake_requested_at=timezone.now(), retake_requested_by=by, retake_reason=reason[:500],
+        updated_at=timezone.now())
+    photo.refresh_from_db()
+    return photo

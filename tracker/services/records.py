@@ -78,9 +78,15 @@ def record_create(*, kind: RecordKind, recorded_by: User, course: TreatmentCours
             recorded_by=recorded_by, **content,
         )
 
+    def then(record: CourseRecord) -> None:
+        if kind.guard is not None:
+            kind.guard(record)
+        if kind.on_create is not None:
+            kind.on_create(record)
+
     return create_once(
         kind.model, client_id=record_id, fingerprint=fingerprint({"course": course.pk, **content}),
-        build=build, validate=validate, then=kind.on_create,
+        build=build, validate=validate, then=then,
         conflict="Another record with different content already has this id.",
     )
 
@@ -129,6 +135,8 @@ def record_update(*, kind: RecordKind, record: R, changed_by: User, changes: dic
     record.updated_at = timezone.now()
     _version(kind, record, by=changed_by, action="update", changes=diff)
     record.save()
+    if kind.guard is not None:
+        kind.guard(record)
     return record
 
 

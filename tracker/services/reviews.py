@@ -7,9 +7,12 @@ import uuid
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from tracker.errors import Conflict
-from tracker.idempotency import create_once, fingerprint
-from tracker.models import Photo, PhotoStatus, Review, User
+from django.db import transaction
+from django.utils import timezone
+
+from tracker.errors import Conflict, ValidationError, field_error
+from tracker.idempotency import canonical, create_once, fingerprint
+from tracker.models import Photo, PhotoStatus, RecordVersion, Review, TissueType, User
 from tracker.services.alert_rules import healing_checkpoint, review_alerts
 
 # PUSH Tool 3.0 (NPUAP): area = length x width (cm²), scored 0-10.
@@ -45,6 +48,21 @@ def push_score(*, area: Decimal, exudate: str, tissue_type: str) -> int:
     return area_points(area) + EXUDATE_POINTS[exudate] + TISSUE_POINTS[tissue_type]
 
 
+def validate_measurements(content: dict[str, Any]) -> None:
+    """What a measurement cannot be: a wound with a length has a width, and a wound of no area is
+    closed (PUSH scores tissue 0 only for a closed wound)."""
+    length, width = Decimal(content["length_cm"]), Decimal(content["width_cm"])
+    if length > 0 and width == 0:
+        raise field_error("width_cm", "A wound with a length has a width: measure it, or give 0 "
+                                      "for both when the wound is closed.")
+    if width > 0 and length == 0:
+        raise field_error("length_cm", "A wound with a width has a length: measure it, or give 0 "
+                                       "for both when the wound is closed.")
+    if length == 0 and width == 0 and content["tissue_type"] != TissueType.CLOSED:
+        raise field_error("tissue_type", "An area of 0 is a closed wound: choose closed, or give "
+                                         "the wound's length and width.")
+
+
 def review_create(*, photo: Photo, reviewer: User, review_id: uuid.UUID | None = None,
                   data: dict[str, Any]) -> tuple[Review, bool]:
     """Record a review of a ready photo, with its area and PUSH score. Idempotent by id."""
@@ -54,6 +72,7 @@ def review_create(*, photo: Photo, reviewer: User, review_id: uuid.UUID | None =
     content["flag_for_physician"] = bool(content["flag_for_physician"])
 
     def validate() -> None:
+        validate_measurements(content)
         if photo.status != PhotoStatus.READY:
             raise Conflict(f"This photo is {photo.status}; only a ready photo can be reviewed.")
         if photo.entered_in_error_at is not None:
@@ -77,3 +96,38 @@ def review_create(*, photo: Photo, reviewer: User, review_id: uuid.UUID | None =
                        fingerprint=fingerprint({"photo": photo.pk, **content}),
                        build=build, validate=validate, then=then,
                        conflict="Another review with different content already has this id.")
+
+
+@transaction.atomic
+def review_update(*, review: Review, changed_by: User, changes: dict[str, Any]) -> Review:
+    """Correct a review: a new version, its area and PUSH score worked out again, the earlier values
+    kept as a RecordVersion. A correction that finds infection or flags it opens its alert."""
+    review = Review.objects.select_for_update().select_related("photo__course__patient").get(
+        pk=review.pk)
+    unknown = set(changes) - set(REVIEW_FIELDS)
+    if unknown:
+        raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
+    if review.photo.entered_in_error_at is not None:
+        raise Conflict("This photo was marked entered in error; its reviews stay as they were.")
+    content = {name: getattr(review, name) for name in REVIEW_FIELDS}
+    changes = {name: ("" if value is None else value) if name == "comment" else value
+               for name, value in changes.items()}
+    diff = {name: {"from": canonical(content[name]), "to": canonical(value)}
+            for name, value in changes.items() if content[name] != value}
+    if not diff:
+        return review
+    content.update(changes)
+    validate_measurements(content)
+    for name in diff:
+        setattr(review, name, content[name])
+    review.area_cm2 = area_cm2(review.length_cm, review.width_cm)
+    review.push_score = push_score(area=review.area_cm2, exudate=review.exudate,
+                                   tissue_type=review.tissue_type)
+    review.version += 1
+    review.updated_at = timezone.now()
+    review.save()
+    RecordVersion.objects.create(object_type="review", object_id=review.pk, version=review.version,
+                                 changed_by=changed_by, action="update", changes=diff)
+    review_alerts(review)
+    healing_checkpoint(review.photo.course)
+    return review

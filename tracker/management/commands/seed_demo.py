@@ -64,7 +64,10 @@ class Command(BaseCommand):
                                     role=Role.NURSE, display_name=LOGINS["nurse.okafor"][2])
         patient, code = people.patient_create(created_by=physician, display_name="Helen Mercer",
                                               birth_year=timezone.now().year - 80,
-                                              timezone_name=TZ, language="en")
+                                              timezone_name=TZ, language="en",
+                                              care_team_name="Wound clinic, Denver Health",
+                                              # A number of the range kept for fiction.
+                                              care_team_phone="+1 303 555 0142")
         people.care_team_add(patient=patient, staff_id=nurse.pk, added_by=physician)
         helen = people.patient_activate(activation_code=code, username="helen",
                                 password=LOGINS["helen"][0])

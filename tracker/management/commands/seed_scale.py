@@ -134,10 +134,11 @@ _LAYOUT: dict[type[models.Model], tuple[str, ...]] = {
     SymptomEntry: (*_RECORD, "recorded_at", "pain", "itch", "drainage", "fever", "redness_spreading"),
     Photo: (*_RECORD, "taken_at", "status", "failure_reason", "upload_format", "upload_bytes",
             "upload_name", "image_name", "image_bytes", "thumbnail_name", "thumbnail_bytes", "width",
-            "height", "sha256", "attempts", "enqueued_at", "processed_at", "reviewed_at"),
+            "height", "sha256", "attempts", "enqueued_at", "processed_at", "reviewed_at",
+            "retake_requested_at", "retake_requested_by_id", "retake_reason"),
     Review: ("id", "client_fingerprint", "photo_id", "course_id", "patient_id", "reviewer_id",
              "created_at", "length_cm", "width_cm", "area_cm2", "exudate", "tissue_type", "push_score",
-             "signs_of_infection", "flag_for_physician", "comment"),
+             "signs_of_infection", "flag_for_physician", "comment", "version", "updated_at"),
 }
 BIG_TABLES = tuple(_LAYOUT)
 
@@ -525,7 +526,8 @@ class Command(BaseCommand):
                        processed, 1, None, None, "", taken, PhotoStatus.READY.value, "", "JPEG",
                        2_000_000 + int(rand() * 3_000_000), "", PLACEHOLDER_FULL, image_bytes,
                        PLACEHOLDER_THUMBNAIL, thumbnail_bytes, image.width, image.height,
-                       image.sha256, 1, created, processed, None if awaiting else reviewed)
+                       image.sha256, 1, created, processed, None if awaiting else reviewed,
+                       None, None, "")
                 if awaiting:
                     continue
 
@@ -557,7 +559,8 @@ class Command(BaseCommand):
                                 reviewed, length_cm, width_cm, area, exudate, tissue,
                                 push_score(area=area, exudate=exudate, tissue_type=tissue),
                                 infected, flagged,
-                                REVIEW_COMMENTS[int(rand() * len(REVIEW_COMMENTS))] if rand() < 0.3 else ""))
+                                REVIEW_COMMENTS[int(rand() * len(REVIEW_COMMENTS))] if rand() < 0.3 else "",
+                                1, reviewed))
                 if infected or flagged:
                     when = clock.local_date(reviewed, plan.tz).isoformat()
                 if infected:
