@@ -49,17 +49,23 @@ export async function all({ anyone = false } = {}) {
   return anyone ? items : items.filter((item) => !item.owner || item.owner === owner);
 }
 
+// Returns the item's place in the queue (its `seq`), so the caller can tell what became of it.
 export async function add(kind, body, blob = null) {
-  await tx("outbox", "readwrite", (store) => store.add({ kind, body, blob, owner, createdAt: Date.now(), error: null }));
+  const seq = await tx("outbox", "readwrite", (store) => store.add({ kind, body, blob, owner, createdAt: Date.now(), error: null }));
   notify();
+  return seq;
 }
 
 async function remove(seq) {
   await tx("outbox", "readwrite", (store) => store.delete(seq));
 }
 
-async function markFailed(item, message) {
-  await tx("outbox", "readwrite", (store) => store.put({ ...item, error: message }));
+// The server's own words (each field's messages, without the field names) and its status: a 409
+// for a day that already has the other kind of application is shown to the patient as it is.
+async function markFailed(item, error) {
+  const fields = Object.values(error.errors || {}).flat().filter((text) => typeof text === "string");
+  const message = fields.length ? fields.join(" ") : error.message;
+  await tx("outbox", "readwrite", (store) => store.put({ ...item, error: message, errorStatus: error.status }));
 }
 
 export function onChange(listener) {
@@ -75,6 +81,10 @@ async function notify() {
 const PATHS = { application: "/api/v1/applications/", symptom: "/api/v1/symptoms/", photo: "/api/v1/photos/" };
 
 async function send(item) {
+  if (item.kind === "void") {
+    // An undo: sent after the record it voids (the queue keeps its order), so it may wait offline too.
+    return request("POST", `${PATHS[item.body.kind]}${item.body.record}/entered-in-error/`, { json: { reason: item.body.reason } });
+  }
   if (item.kind === "photo") {
     const form = new FormData();
     for (const [key, value] of Object.entries(item.body)) form.append(key, value);
@@ -82,6 +92,13 @@ async function send(item) {
     return upload(PATHS.photo, form, item.onProgress);
   }
   return request("POST", PATHS[item.kind], { json: item.body });
+}
+
+// Send one record now, without queueing it (when nothing waits before it): the caller learns at
+// once whether the server took it, refused it (an ApiError with the server's reasons) or could not
+// be reached (a NetworkError), and queues it itself in that last case.
+export function deliver(kind, body, blob = null) {
+  return send({ kind, body, blob });
 }
 
 // Send what waits, oldest first. A network failure or a server error stops the run (tried again
@@ -100,7 +117,7 @@ export function flush() {
         } catch (error) {
           if (error instanceof NetworkError) break;
           if (error instanceof ApiError && (error.status >= 500 || error.status === 429 || error.status === 401 || error.status === 403)) break;
-          if (error instanceof ApiError) await markFailed(item, error.message);
+          if (error instanceof ApiError) await markFailed(item, error);
           else break;
         }
       }
@@ -124,8 +141,11 @@ export async function retry(seq) {
   return flush();
 }
 
-// A small cache of what the app needs to open offline (who is signed in, the active course).
+// A small cache of what the app needs to open offline (who is signed in, the active course, the
+// patient's history and thumbnails). Nothing is kept between a sign-out and the next sign-in: a
+// screen still loading when she signs out cannot write her data back after the wipe.
 export async function remember(key, value) {
+  if (owner === null && key !== "me") return;
   await tx("cache", "readwrite", (store) => store.put(value, key));
 }
 
@@ -135,6 +155,7 @@ export async function recall(key) {
 
 // Logout: nothing of the patient stays on the device.
 export async function wipe() {
+  owner = null;
   await tx("outbox", "readwrite", (store) => store.clear());
   await tx("cache", "readwrite", (store) => store.clear());
   await notify();
