@@ -1,7 +1,7 @@
 // Tend's service worker: it caches the app shell (never patient data) so the app opens offline.
 // API requests always go to the network; what a patient records offline waits in IndexedDB
 // (see /static/tend/js/outbox.js) and is sent by the page when the network returns.
-const VERSION = "tend-shell-v4"; // bump with every change to the shell: the new worker caches it whole
+const VERSION = "tend-shell-v5"; // bump with every change to the shell: the new worker caches it whole
 const SHELL = [
   "/",
   "/offline.html",
@@ -14,6 +14,7 @@ const SHELL = [
   "/static/tend/js/ui.js",
   "/static/tend/js/push.js",
   "/static/tend/js/patient.js",
+  "/static/tend/js/exif.js",
   "/static/tend/js/staff.js",
   "/static/tend/icons/icon-192.png",
   "/static/tend/icons/icon-512.png",

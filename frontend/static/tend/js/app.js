@@ -84,8 +84,11 @@ function loginScreen() {
 
 async function loadPatientCourse() {
   try {
-    const courses = await get(`/api/v1/courses/?patient=${state.me.patient_id}&status=active`);
-    state.course = courses.results[0] || null;
+    // The course in force: the active one, else a paused one (Today says it is paused, never
+    // "no course" while the care team has only paused it).
+    const base = `/api/v1/courses/?patient=${state.me.patient_id}`;
+    const active = await get(`${base}&status=active`);
+    state.course = active.results[0] || (await get(`${base}&status=paused`)).results[0] || null;
     await outbox.remember("course", state.course);
   } catch (error) {
     if (!(error instanceof NetworkError)) throw error;
@@ -127,6 +130,7 @@ async function signOut() {
   state.course = null;
   location.hash = "";
   await route();
+  state.patient = null;
 }
 
 async function boot() {
