@@ -323,7 +323,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Tags, summaries and every problem-details answer, from each operation's path and action.
+    "DEFAULT_SCHEMA_CLASS": "api.schema.TendAutoSchema",
     "EXCEPTION_HANDLER": "api.problems.exception_handler",
     "UNAUTHENTICATED_USER": None,
     "COERCE_DECIMAL_TO_STRING": False,
@@ -337,6 +338,23 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One tag per resource (api/schema.py derives each operation's from its path), in this order.
+    "TAGS": [
+        {"name": "auth", "description": "Signing in and out: bearer tokens, the PWA's session."},
+        {"name": "me", "description": "The signed-in user."},
+        {"name": "patients", "description": "Patients, their care team and activation."},
+        {"name": "staff", "description": "Staff accounts: administrators manage them."},
+        {"name": "courses", "description": "Treatment courses: prescription, changes, adherence."},
+        {"name": "applications", "description": "Each application of the drug, or a skip."},
+        {"name": "symptoms", "description": "Pain, itch and the warning signs."},
+        {"name": "debridements", "description": "Debridements done in clinic."},
+        {"name": "photos", "description": "Wound photos: upload, private serving, corrections."},
+        {"name": "reviews", "description": "Nurses' and physicians' measurements of a photo."},
+        {"name": "review-queue", "description": "Ready photos nobody has reviewed yet."},
+        {"name": "reports", "description": "Progress reports (PDF)."},
+        {"name": "alerts", "description": "What the care team must look at."},
+        {"name": "audit-events", "description": "Who read or changed what."},
+    ],
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "tracker.models.Role",
         "LanguageEnum": "tracker.models.Language",
