@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export TEND_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: run test lint worker install install-dev clean bench bench-quick
+.PHONY: run reset-demo test lint worker install install-dev clean bench bench-quick
 
 $(BIN)/.runtime: requirements.txt
 	$(PY) -m venv $(VENV)
@@ -26,10 +26,19 @@ $(BIN)/.bench: $(BIN)/.dev requirements-bench.txt
 install: $(BIN)/.runtime
 install-dev: $(BIN)/.dev
 
+# make run PORT=8001 when 8000 is taken (scripts/run-dev checks the port before it starts anything).
 run: install
-	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
-	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo
-	DJANGO_DEBUG=1 HOST=$(HOST) PORT=$(PORT) BIN=$(BIN) ./scripts/run-dev
+	@DJANGO_DEBUG=1 HOST=$(HOST) PORT=$(PORT) BIN=$(BIN) ./scripts/run-dev
+
+# Forget the local demo (its SQLite database, photos and reports, the embedded broker's queue and
+# beat's schedule in TEND_DATA_DIR) so that the next `make run` seeds it anew: make reset-demo run.
+# Stop `make run` first. Only the embedded default: a DATABASE_URL database is never touched.
+reset-demo:
+	@if [ -n "$${DATABASE_URL:-}" ]; then \
+	  echo "reset-demo only resets the embedded demo; DATABASE_URL is set: drop that database yourself." >&2; \
+	  exit 1; fi
+	rm -rf "$(TEND_DATA_DIR)"/tend.sqlite3* "$(TEND_DATA_DIR)"/private "$(TEND_DATA_DIR)"/broker \
+	       "$(TEND_DATA_DIR)"/cache "$(TEND_DATA_DIR)"/celerybeat-schedule*
 
 worker: install
 	$(BIN)/celery -A config worker --loglevel=INFO

@@ -370,6 +370,17 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": TEND_LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Django's own console handler (debug only) printed each django.* line a second time,
+        # unformatted, beside the root's: one handler, the root's. django.server keeps its own.
+        "django": {"handlers": [], "level": TEND_LOG_LEVEL, "propagate": True},
+        # "Watching for file changes" at every start of the development server.
+        "django.utils.autoreload": {"level": "WARNING"},
+        # The embedded broker's URL has no host, which it does not need: kombu warns that it
+        # "reverts to localhost" at every connection. With Redis the warning stays: it would mean
+        # REDIS_URL lacks its host.
+        **({} if REDIS_URL else {"kombu.connection": {"level": "ERROR"}}),
+    },
 }
 CSRF_FAILURE_VIEW = "api.problems.csrf_failure"
