@@ -45,14 +45,19 @@ pytestmark = pytest.mark.browser
 
 # What sticks out on the right of the window, when something does.
 WIDE = """() => [...document.querySelectorAll('body *')]
-  .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1 || el.scrollWidth > el.clientWidth + 1)
-  .map((el) => `${el.tagName.toLowerCase()}#${el.id}.${el.className}: ${Math.round(el.getBoundingClientRect().right)} ${el.scrollWidth}/${el.clientWidth}`)
+  .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1
+    || el.scrollWidth > el.clientWidth + 1)
+  .map((el) => `${el.tagName.toLowerCase()}#${el.id}.${el.className}:`
+    + ` ${Math.round(el.getBoundingClientRect().right)} ${el.scrollWidth}/${el.clientWidth}`)
   .slice(0, 12)"""
 
 CARE_NAME = "Mercy Wound Clinic"
 CARE_PHONE = "+1 303 555 0142"
 TEL = "tel:+13035550142"
 ZONE = ZoneInfo(TIMEZONE)
+# The symbols beside each day's words in History, and the sign between a wound's two sides.
+APPLIED, SKIPPED, MISSED = "\N{CHECK MARK}", "\N{EN DASH}", "\N{MIDDLE DOT}"
+TIMES = "\N{MULTIPLICATION SIGN}"
 
 # Helen's phone: a 390 px phone at her usual text size, and the narrowest phone (320 px) with her
 # text at 200 % (Chromium's text-size setting: 32 px instead of 16 px, as a user sets it).
@@ -72,7 +77,8 @@ TEXT = {
         "no_connection": "No connection. Please try again.", "showing_saved": "No connection. Showing what",
         "last_night": "Applied last night", "yesterday": "Nothing was recorded yesterday",
         "contradiction": "That day already has a different record", "not_saved": "Not saved",
-        "not_answered": "not answered", "none_yet": "Not answered yet", "answer": "Your answer: {value}", "no_answer": "No answer",
+        "not_answered": "not answered", "none_yet": "Not answered yet", "answer": "Your answer: {value}",
+        "no_answer": "No answer",
         "photo_sent": "Photo sent at {time}", "take_another": "Take another photo",
         "take": "Take a photo", "tips": "Good light", "taken": "Taken",
         "months": ["January", "February", "March", "April", "May", "June", "July", "August",
@@ -94,7 +100,8 @@ TEXT = {
         "no_connection": "Sin conexión. Inténtelo de nuevo.", "showing_saved": "Sin conexión. Se muestra",
         "last_night": "Aplicado anoche", "yesterday": "Ayer no se registró nada",
         "contradiction": "Ese día ya tiene otro registro distinto", "not_saved": "No se ha guardado",
-        "not_answered": "sin responder", "none_yet": "Aún sin responder", "answer": "Su respuesta: {value}", "no_answer": "Sin respuesta",
+        "not_answered": "sin responder", "none_yet": "Aún sin responder", "answer": "Su respuesta: {value}",
+        "no_answer": "Sin respuesta",
         "photo_sent": "Foto enviada a las {time}", "take_another": "Hacer otra foto",
         "take": "Hacer una foto", "tips": "Buena luz", "taken": "Hecha",
         "months": ["Enero", "Febrero", "Marzo", "Abril", "Mayo", "Junio", "Julio", "Agosto",
@@ -222,7 +229,8 @@ def open_helen(new_context: Any, people: People, lang: str, size: str) -> Helen:
     page.locator("#main h1", has_text=helen.say("today")).wait_for()
     assert page.evaluate("() => document.documentElement.lang") == lang
     if SIZES[size]["font"]:
-        assert page.evaluate("() => getComputedStyle(document.documentElement).fontSize") == "36px"  # 112.5 % of 32
+        # 112.5 % of 32 px
+        assert page.evaluate("() => getComputedStyle(document.documentElement).fontSize") == "36px"
     return helen
 
 
@@ -413,7 +421,7 @@ def test_pain_and_itch_start_unanswered_are_chosen_on_big_buttons_and_sent_as_nu
     helen.check("feel-saved")
 
 
-# --- 5: offline, and errors in words ----------------------------------------------------------------------------
+# --- 5: offline, and errors in words -------------------------------------------------------------------
 
 @pytest.mark.parametrize(("lang", "size"), VARIANTS)
 def test_offline_history_shows_what_it_last_saw_and_sign_out_clears_it(
@@ -465,7 +473,7 @@ CACHE_KEYS = """() => new Promise((resolve, reject) => {
 })"""
 
 
-# --- 6: photos ---------------------------------------------------------------------------------------------------
+# --- 6: photos -----------------------------------------------------------------------------------------
 
 def jpeg_with_capture_time(when: str, offset: str | None, *, size: tuple[int, int] = (1600, 1200)) -> bytes:
     """A phone JPEG whose EXIF says when it was taken (DateTimeOriginal, and OffsetTimeOriginal
@@ -497,9 +505,10 @@ def test_a_photo_keeps_the_cameras_time_and_her_note_and_offers_another(
     helen.check("photo")
 
     taken = dt.datetime.now(ZONE).replace(microsecond=0) - dt.timedelta(hours=2)
+    offset = taken.strftime("%z")
     page.set_input_files("#photo-input", files=[{
         "name": "wound.jpg", "mimeType": "image/jpeg",
-        "buffer": jpeg_with_capture_time(taken.strftime("%Y:%m:%d %H:%M:%S"), taken.strftime("%z")[:3] + ":" + taken.strftime("%z")[3:])}])
+        "buffer": jpeg_with_capture_time(taken.strftime("%Y:%m:%d %H:%M:%S"), f"{offset[:3]}:{offset[3:]}")}])
     page.locator("#preview").wait_for()
     assert taken.strftime("%H:%M") in page.locator("#photo-taken").inner_text()
     page.fill("#photo-note", "A little more red at the top edge.")
@@ -572,7 +581,8 @@ def test_the_capture_time_is_read_from_exif_with_its_offset_else_in_the_phones_z
 def test_the_gallery_opens_a_photo_large_with_the_nurses_measurement_and_why_a_new_one_was_asked(
         lang: str, size: str, care_team: People, history: History, new_context: Any) -> None:
     reviewed, waiting = history.photos
-    photos.photo_retake(photo=waiting, by=care_team.nurse, reason="The photo is blurred: hold the phone still.")
+    photos.photo_retake(photo=waiting, by=care_team.nurse,
+                        reason="The photo is blurred: hold the phone still.")
     helen = open_helen(new_context, care_team, lang, size)
     page = helen.page
     helen.go("#/history", "history")
@@ -585,7 +595,7 @@ def test_the_gallery_opens_a_photo_large_with_the_nurses_measurement_and_why_a_n
     assert box is not None and box["width"] >= helen.page.viewport_size["width"] - 60
     measure = page.locator("#measurement").inner_text()
     decimal = "," if lang == "es" else "."
-    assert f"2{decimal}5 cm × 1{decimal}5 cm" in measure
+    assert f"2{decimal}5 cm {TIMES} 1{decimal}5 cm" in measure
     assert f"3{decimal}75 cm²" in measure
     review = reviewed.reviews.get()
     assert f"{review.push_score} / 17" in measure
@@ -605,7 +615,7 @@ def test_the_gallery_opens_a_photo_large_with_the_nurses_measurement_and_why_a_n
     assert "The photo is blurred" in page.locator("#retake").inner_text()
 
 
-# --- 7: history in words --------------------------------------------------------------------------------------
+# --- 7: history in words -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("lang", "size"), VARIANTS)
 def test_history_has_month_labels_a_legend_and_a_word_and_symbol_for_each_day(
@@ -618,16 +628,17 @@ def test_history_has_month_labels_a_legend_and_a_word_and_symbol_for_each_day(
     expected_months = sorted({(d.year, d.month) for d in (start, today)})
     assert months == [f"{helen.text['months'][m - 1]}{' de ' if lang == 'es' else ' '}{y}"
                       for y, m in expected_months]
-    legend = [text.strip(" \n✓–·") for text in page.locator("#legend li").all_inner_texts()]
+    legend = [text.strip(f" \n{APPLIED}{SKIPPED}{MISSED}")
+              for text in page.locator("#legend li").all_inner_texts()]
     assert legend == helen.text["legend"]
 
     def day(days_ago: int) -> tuple[str, str]:
         cell = page.locator(f"#calendar .day[data-date='{denver_day(days_ago).isoformat()}']")
         return cell.get_attribute("aria-label").split(": ", 1)[1], cell.locator(".sym").inner_text()
 
-    assert day(1) == (helen.say("day_applied"), "✓")
-    assert day(6) == (helen.say("day_skipped"), "–")
-    assert day(4) == (helen.say("day_missed"), "·")
+    assert day(1) == (helen.say("day_applied"), APPLIED)
+    assert day(6) == (helen.say("day_skipped"), SKIPPED)
+    assert day(4) == (helen.say("day_missed"), MISSED)
     assert page.locator("#calendar .day[data-date]").first.get_attribute("data-date") == start.isoformat()
     helen.check("history")
 
@@ -666,3 +677,30 @@ def test_a_new_course_is_announced_once_and_a_paused_one_offers_nothing_to_recor
     assert page.locator("#apply").count() == 0 and page.locator("#skip").count() == 0
     assert TreatmentCourse.objects.get(pk=new.pk).status == "paused"
     helen.check("today-paused")
+
+
+def test_an_undo_made_offline_waits_on_the_phone_and_voids_the_record_when_back_online(
+        care_team: People, new_context: Any) -> None:
+    helen = open_helen(new_context, care_team, "en", "390")
+    page = helen.page
+    wait_for_service_worker(page)
+    helen.tap("#apply")
+    application = Application.objects.get()
+    page.context.set_offline(True)
+    text = helen.tap("#today-records button.undo")
+    assert says_time(text, helen.text["undone"]) and "sent when you are back online" in text
+    page.locator("#pending", has_text="1 waiting to send").wait_for()
+    page.locator("#apply").wait_for()  # the day is open again on the phone
+    application.refresh_from_db()
+    assert application.entered_in_error_at is None
+    # Applied again, still offline: the new record waits behind the undo.
+    helen.tap("#apply")
+    page.locator("#pending", has_text="2 waiting to send").wait_for()
+    page.context.set_offline(False)
+    page.locator("#pending").wait_for(state="hidden")
+    application.refresh_from_db()
+    assert application.entered_in_error_reason == "Undone by the patient"
+    assert Application.objects.filter(entered_in_error_at__isnull=True, status="applied").count() == 1
+    helen.go("#/today", "today")
+    assert says_time(page.locator("#today-state").inner_text(), helen.text["applied_at"])
+    assert page.locator("#today-records li").count() == 1

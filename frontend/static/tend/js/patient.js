@@ -601,7 +601,7 @@ export async function photo(state, notice = null) {
         bar.style.width = `${Math.round(fraction * 100)}%`;
         progress.setAttribute("aria-valuenow", String(Math.round(fraction * 100)));
       });
-      photo(state, { kind: "ok", title: t("photoSentAt", { time: clockTime(state) }), lines: [t("photoSent")] });
+      photo(state, { kind: "ok", title: t("photoSentAt", { time: clockTime(state) }), lines: [t("nurseWillLook")] });
     } catch (error) {
       if (error instanceof NetworkError || isKept(error)) {
         await outbox.add("photo", body, blob); // kept on the phone, sent when back online
