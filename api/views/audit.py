@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.base import AuditedMixin
+from api.filters import InstantFilter
 from api.serializers import AuditEventSerializer
 from tracker import access
 from tracker.access import Action
@@ -18,8 +19,8 @@ from tracker.models import AuditEvent
 class AuditEventFilter(filters.FilterSet):
     patient = filters.UUIDFilter(field_name="patient_id")
     actor = filters.UUIDFilter(field_name="actor_id")
-    since = filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
-    until = filters.IsoDateTimeFilter(field_name="at", lookup_expr="lt")
+    since = InstantFilter(field_name="at", lookup_expr="gte")
+    until = InstantFilter(field_name="at", lookup_expr="lt")
 
     class Meta:
         model = AuditEvent
