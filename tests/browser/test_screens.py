@@ -170,14 +170,18 @@ def test_every_screen_reflows_at_320_px_and_in_a_window_zoomed_to_200_percent(
 def test_the_language_switch_turns_the_app_to_spanish_and_keeps_it(people, page):
     sign_in(page, "helen")
     assert page.locator("#main h1").inner_text() == "Today"
-    assert page.get_attribute("#lang", "aria-label") == "Español"
+    # Its accessible name is its visible text (WCAG 2.5.3), in the language it switches to.
+    assert page.locator("#lang").inner_text() == "Español"
+    assert page.get_by_role("button", name="Español", exact=True).get_attribute("id") == "lang"
+    assert page.get_attribute("#lang", "lang") == "es"
     page.click("#lang")
     page.locator("#main h1", has_text="Hoy").wait_for()
     assert page.evaluate("() => document.documentElement.lang") == "es"
     assert page.locator("#apply").inner_text() == "Ya me lo apliqué"
     assert page.locator("#nav a").all_inner_texts() == [
         "Hoy", "Cómo se siente", "Foto", "Historial", "Informes"]
-    assert page.get_attribute("#lang", "aria-label") == "English"
+    assert page.locator("#lang").inner_text() == "English"
+    assert page.get_by_role("button", name="English", exact=True).get_attribute("id") == "lang"
     assert page.locator("#logout").inner_text() == "Salir"
     screenshot(page, "patient-today-es")
     page.reload()

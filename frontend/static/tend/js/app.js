@@ -35,8 +35,10 @@ function routes() {
 function renderChrome() {
   document.querySelector(".skip").textContent = t("skip");
   const langButton = document.getElementById("lang");
-  langButton.textContent = t("switchLabel");
-  langButton.setAttribute("aria-label", t("switchTo"));
+  // The button's name is its visible text (WCAG 2.5.3), in the language it switches to.
+  langButton.textContent = t("switchTo");
+  langButton.setAttribute("lang", lang() === "en" ? "es" : "en");
+  langButton.removeAttribute("aria-label");
   const logout = document.getElementById("logout");
   logout.textContent = t("signOut");
   logout.hidden = !state.me;
@@ -150,6 +152,15 @@ async function boot() {
   setInterval(() => { if (navigator.onLine) outbox.flush(); }, 30000);
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {});
 
+  // Who is signed in is asked only on a device where someone signed in (start() remembers her;
+  // sign-out wipes it): a first visit goes straight to the sign-in form, without a 401 from me/
+  // in the console.
+  if (!(await outbox.recall("me").catch(() => null))) {
+    state.me = null;
+    await route();
+    await updatePending();
+    return;
+  }
   try {
     const me = await get("/api/v1/me/");
     await start(me);
@@ -159,6 +170,8 @@ async function boot() {
       if (me) return start(me);
       return mount(h("h1", {}, "Tend"), h("p", {}, t("networkError")));
     }
+    // Her session ended (expired, or on the server): the next start goes straight to sign-in.
+    if (error instanceof ApiError && error.status === 401) await outbox.remember("me", null).catch(() => {});
     state.me = null;
     await route();
   }

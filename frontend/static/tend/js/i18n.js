@@ -2,7 +2,7 @@
 const STRINGS = {
   en: {
     skip: "Skip to content", signIn: "Sign in", username: "Username", password: "Password",
-    signOut: "Sign out", loading: "Loading…", switchTo: "Español", switchLabel: "ES",
+    signOut: "Sign out", loading: "Loading…", switchTo: "Español",
     today: "Today", feel: "How do you feel", photo: "Photo", history: "History", reports: "Reports",
     queue: "Review queue", patients: "Patients", alerts: "Alerts",
     appliedIt: "I applied it", skipToday: "Skip today", skipReason: "Why are you skipping?",
@@ -43,53 +43,6 @@ const STRINGS = {
     method_excisional: "Excisional", method_sharp: "Sharp", method_mechanical: "Mechanical",
     method_enzymatic: "Enzymatic", method_autolytic: "Autolytic",
     noCourse: "No active treatment course.", since: "since",
-  },
-  es: {
-    skip: "Ir al contenido", signIn: "Entrar", username: "Usuario", password: "Contraseña",
-    signOut: "Salir", loading: "Cargando…", switchTo: "English", switchLabel: "EN",
-    today: "Hoy", feel: "Cómo se siente", photo: "Foto", history: "Historial", reports: "Informes",
-    queue: "Fotos por revisar", patients: "Pacientes", alerts: "Alertas",
-    appliedIt: "Ya me lo apliqué", skipToday: "Hoy no", skipReason: "¿Por qué no se lo aplica?",
-    skipReasons: ["Piel muy dolorida", "Sin crema", "Fuera de casa", "Se me olvidó", "Otro motivo"],
-    confirmSkip: "Guardar", cancel: "Cancelar",
-    appliedToday: "Aplicado hoy. Muy bien.", skippedToday: "Hoy no se aplicó.",
-    notYetToday: "Aún no se ha aplicado hoy.", streak: "Días seguidos", waiting: "{n} por enviar",
-    savedOffline: "Guardado en este teléfono. Se enviará cuando vuelva la conexión.",
-    sent: "Enviado.", pain: "Dolor", itch: "Picor", noPain: "Sin dolor", worstPain: "Dolor máximo",
-    noItch: "Sin picor", worstItch: "Picor máximo", drainage: "Líquido de la herida",
-    drainageNone: "Nada", drainageClear: "Claro", drainageCloudy: "Turbio", drainagePus: "Pus",
-    fever: "¿Tiene fiebre?", redness: "¿Se extiende el enrojecimiento?", yes: "Sí", no: "No",
-    saveCheckin: "Guardar cómo me siento", warnSigns: "Signos de alarma: llame hoy a su equipo.",
-    takePhoto: "Haga o elija una foto de la herida", upload: "Enviar la foto", retry: "Reintentar",
-    uploading: "Enviando…", photoSent: "Foto enviada. La revisará una enfermera.",
-    gallery: "Fotos", calendar: "Aplicaciones", noPhotos: "Aún no hay fotos.", noReports: "Aún no hay informes.",
-    open: "Abrir", statusQueued: "En espera", statusRunning: "En preparación", statusReady: "Listo",
-    statusFailed: "Error", failedToSend: "No se pudo enviar", discard: "Borrar",
-    emptyQueue: "No hay fotos por revisar.", previousPhoto: "Foto anterior", thisPhoto: "Esta foto",
-    noPrevious: "No hay foto anterior.", length: "Largo (cm)", width: "Ancho (cm)", exudate: "Exudado",
-    tissue: "Tipo de tejido", infection: "Signos de infección", flag: "Avisar al médico",
-    comment: "Comentario", pushScore: "Puntuación PUSH", area: "Área", saveReview: "Guardar la revisión",
-    reviewSaved: "Revisión guardada.", exNone: "Nada", exLight: "Escaso", exModerate: "Moderado",
-    exHeavy: "Abundante", tiClosed: "Cerrada", tiEpithelial: "Epitelial", tiGranulation: "Granulación",
-    tiSlough: "Esfacelo", tiNecrotic: "Necrótico", adherence7: "Adherencia, últimos 7 días",
-    openAlerts: "Alertas abiertas", acknowledge: "Marcar como vista", noAlerts: "No hay alertas abiertas.",
-    course: "Tratamiento", prescribe: "Prescribir un tratamiento", medication: "Medicamento",
-    concentration: "Concentración (%)", vehicle: "Vehículo", site: "Localización", perDay: "Aplicaciones al día",
-    startDate: "Inicio", endDate: "Fin", instructions: "Instrucciones", save: "Guardar",
-    status: "Estado", active: "Activo", paused: "En pausa", completed: "Completado", stopped: "Suspendido",
-    debridement: "Registrar un desbridamiento", performedAt: "Fecha y hora", method: "Método",
-    nodules: "Nódulos extraídos", specimen: "Muestra enviada al laboratorio", requestReport: "Pedir un informe",
-    reportRequested: "Informe pedido.", back: "Volver", saved: "Guardado.", newPatient: "Nuevo paciente",
-    networkError: "Sin conexión. Inténtelo de nuevo.", somethingWrong: "Algo ha fallado.",
-    signInFailed: "El usuario o la contraseña no son correctos.", tooMany: "Demasiados intentos. Espere {s} segundos.",
-    confirmLogout: "Sin enviar: {n}. Al salir se borrarán de este teléfono. ¿Salir de todos modos?",
-    sev_low: "baja", sev_medium: "media", sev_high: "alta",
-    method_excisional: "Escisional", method_sharp: "Cortante", method_mechanical: "Mecánico",
-    method_enzymatic: "Enzimático", method_autolytic: "Autolítico",
-    noCourse: "No hay un tratamiento activo.", since: "desde",
-  },
-};
-
     // The patient's screens: feedback after each save, the care team, a real day, photos, history.
     savedAtTime: "Saved at {time}", savedOfflineAt: "Saved on this phone at {time}",
     sendLater: "It will be sent when you are back online.", notSavedTitle: "Not saved",
@@ -132,33 +85,50 @@ const STRINGS = {
     daySkipped: "skipped", dayMissed: "nothing recorded", dayOpen: "nothing recorded yet",
     dayNotExpected: "not a treatment day",
     showingSaved: "No connection. Showing what this phone saved on {when}.",
-let language = localStorage.getItem("tend-language") || (navigator.language || "en").slice(0, 2);
-if (!STRINGS[language]) language = "en";
-
-export function t(key, values = {}) {
-  const text = STRINGS[language][key] ?? STRINGS.en[key] ?? key;
-  return typeof text === "string" ? text.replace(/\{(\w+)\}/g, (_, name) => values[name] ?? "") : text;
-}
-
-export function lang() {
-  return language;
-}
-
-export function setLang(next, { remember = true } = {}) {
-  if (!STRINGS[next]) return;
-  language = next;
-  if (remember) localStorage.setItem("tend-language", next);
-  document.documentElement.lang = next;
-}
-
-export function hasChosen() {
-  return Boolean(localStorage.getItem("tend-language"));
-}
-
-export function formatDate(value) {
-  const date = typeof value === "string" ? new Date(value.length === 10 ? `${value}T12:00:00` : value) : value;
-  return date.toLocaleDateString(language === "es" ? "es-ES" : "en-GB", { day: "numeric", month: "short", year: "numeric" });
-}
+  },
+  es: {
+    skip: "Ir al contenido", signIn: "Entrar", username: "Usuario", password: "Contraseña",
+    signOut: "Salir", loading: "Cargando…", switchTo: "English",
+    today: "Hoy", feel: "Cómo se siente", photo: "Foto", history: "Historial", reports: "Informes",
+    queue: "Fotos por revisar", patients: "Pacientes", alerts: "Alertas",
+    appliedIt: "Ya me lo apliqué", skipToday: "Hoy no", skipReason: "¿Por qué no se lo aplica?",
+    skipReasons: ["Piel muy dolorida", "Sin crema", "Fuera de casa", "Se me olvidó", "Otro motivo"],
+    confirmSkip: "Guardar", cancel: "Cancelar",
+    appliedToday: "Aplicado hoy. Muy bien.", skippedToday: "Hoy no se aplicó.",
+    notYetToday: "Aún no se ha aplicado hoy.", streak: "Días seguidos", waiting: "{n} por enviar",
+    savedOffline: "Guardado en este teléfono. Se enviará cuando vuelva la conexión.",
+    sent: "Enviado.", pain: "Dolor", itch: "Picor", noPain: "Sin dolor", worstPain: "Dolor máximo",
+    noItch: "Sin picor", worstItch: "Picor máximo", drainage: "Líquido de la herida",
+    drainageNone: "Nada", drainageClear: "Claro", drainageCloudy: "Turbio", drainagePus: "Pus",
+    fever: "¿Tiene fiebre?", redness: "¿Se extiende el enrojecimiento?", yes: "Sí", no: "No",
+    saveCheckin: "Guardar cómo me siento", warnSigns: "Signos de alarma: llame hoy a su equipo.",
+    takePhoto: "Haga o elija una foto de la herida", upload: "Enviar la foto", retry: "Reintentar",
+    uploading: "Enviando…", photoSent: "Foto enviada. La revisará una enfermera.",
+    gallery: "Fotos", calendar: "Aplicaciones", noPhotos: "Aún no hay fotos.", noReports: "Aún no hay informes.",
+    open: "Abrir", statusQueued: "En espera", statusRunning: "En preparación", statusReady: "Listo",
+    statusFailed: "Error", failedToSend: "No se pudo enviar", discard: "Borrar",
+    emptyQueue: "No hay fotos por revisar.", previousPhoto: "Foto anterior", thisPhoto: "Esta foto",
+    noPrevious: "No hay foto anterior.", length: "Largo (cm)", width: "Ancho (cm)", exudate: "Exudado",
+    tissue: "Tipo de tejido", infection: "Signos de infección", flag: "Avisar al médico",
+    comment: "Comentario", pushScore: "Puntuación PUSH", area: "Área", saveReview: "Guardar la revisión",
+    reviewSaved: "Revisión guardada.", exNone: "Nada", exLight: "Escaso", exModerate: "Moderado",
+    exHeavy: "Abundante", tiClosed: "Cerrada", tiEpithelial: "Epitelial", tiGranulation: "Granulación",
+    tiSlough: "Esfacelo", tiNecrotic: "Necrótico", adherence7: "Adherencia, últimos 7 días",
+    openAlerts: "Alertas abiertas", acknowledge: "Marcar como vista", noAlerts: "No hay alertas abiertas.",
+    course: "Tratamiento", prescribe: "Prescribir un tratamiento", medication: "Medicamento",
+    concentration: "Concentración (%)", vehicle: "Vehículo", site: "Localización", perDay: "Aplicaciones al día",
+    startDate: "Inicio", endDate: "Fin", instructions: "Instrucciones", save: "Guardar",
+    status: "Estado", active: "Activo", paused: "En pausa", completed: "Completado", stopped: "Suspendido",
+    debridement: "Registrar un desbridamiento", performedAt: "Fecha y hora", method: "Método",
+    nodules: "Nódulos extraídos", specimen: "Muestra enviada al laboratorio", requestReport: "Pedir un informe",
+    reportRequested: "Informe pedido.", back: "Volver", saved: "Guardado.", newPatient: "Nuevo paciente",
+    networkError: "Sin conexión. Inténtelo de nuevo.", somethingWrong: "Algo ha fallado.",
+    signInFailed: "El usuario o la contraseña no son correctos.", tooMany: "Demasiados intentos. Espere {s} segundos.",
+    confirmLogout: "Sin enviar: {n}. Al salir se borrarán de este teléfono. ¿Salir de todos modos?",
+    sev_low: "baja", sev_medium: "media", sev_high: "alta",
+    method_excisional: "Escisional", method_sharp: "Cortante", method_mechanical: "Mecánico",
+    method_enzymatic: "Enzimático", method_autolytic: "Autolítico",
+    noCourse: "No hay un tratamiento activo.", since: "desde",
     // Las pantallas de la paciente.
     savedAtTime: "Guardado a las {time}", savedOfflineAt: "Guardado en este teléfono a las {time}",
     sendLater: "Se enviará cuando vuelva la conexión.", notSavedTitle: "No se ha guardado",
@@ -201,3 +171,33 @@ export function formatDate(value) {
     daySkipped: "no aplicado", dayMissed: "sin registro", dayOpen: "aún sin registro",
     dayNotExpected: "no es día de tratamiento",
     showingSaved: "Sin conexión. Se muestra lo guardado en este teléfono el {when}.",
+  },
+};
+
+let language = localStorage.getItem("tend-language") || (navigator.language || "en").slice(0, 2);
+if (!STRINGS[language]) language = "en";
+
+export function t(key, values = {}) {
+  const text = STRINGS[language][key] ?? STRINGS.en[key] ?? key;
+  return typeof text === "string" ? text.replace(/\{(\w+)\}/g, (_, name) => values[name] ?? "") : text;
+}
+
+export function lang() {
+  return language;
+}
+
+export function setLang(next, { remember = true } = {}) {
+  if (!STRINGS[next]) return;
+  language = next;
+  if (remember) localStorage.setItem("tend-language", next);
+  document.documentElement.lang = next;
+}
+
+export function hasChosen() {
+  return Boolean(localStorage.getItem("tend-language"));
+}
+
+export function formatDate(value) {
+  const date = typeof value === "string" ? new Date(value.length === 10 ? `${value}T12:00:00` : value) : value;
+  return date.toLocaleDateString(language === "es" ? "es-ES" : "en-GB", { day: "numeric", month: "short", year: "numeric" });
+}
