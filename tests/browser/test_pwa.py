@@ -204,6 +204,10 @@ def test_a_nurse_sees_the_push_score_as_she_types_and_the_review_keeps_it(
         screenshot(page, "nurse-review-form")
 
     page.click("#review button[type=submit]")
+    # Both areas are far from the last review's 3.75 cm²: the nurse is asked to confirm first.
+    page.locator("#review .confirm").wait_for()
+    assert Review.objects.filter(photo=waiting).count() == 0
+    page.click("#review .confirm-save")
     page.locator("#banner", has_text=f"Review saved. PUSH score: {expected}").wait_for()
     page.locator("#queue-empty").wait_for()  # the only waiting photo is done
     review = Review.objects.get(photo=waiting)
@@ -235,6 +239,7 @@ def test_the_course_form_starts_on_the_patients_today_not_the_utc_day_nor_the_ph
 
     # The default is what the server stores as the course's first day.
     page.fill("#prescribe input[name=body_site]", "Left calf")
+    page.check("#previous-course input[value=paused]")  # Helen's course in force is paused
     page.click("#prescribe button[type=submit]")
     page.locator("#banner", has_text="Saved").wait_for()
     course = TreatmentCourse.objects.get(patient=people.patient, body_site="Left calf")
