@@ -130,9 +130,9 @@ async function signOut() {
   if (navigator.serviceWorker && navigator.serviceWorker.controller) navigator.serviceWorker.controller.postMessage("clear-data");
   state.me = null;
   state.course = null;
+  state.patient = null;
   location.hash = "";
   await route();
-  state.patient = null;
 }
 
 async function boot() {
