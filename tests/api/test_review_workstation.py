@@ -162,7 +162,7 @@ def _course_body(cast: Any, **extra: Any) -> dict[str, Any]:
 def test_a_second_course_in_force_is_refused_naming_the_first(cast: Any, api: Any) -> None:
     response = api(cast.physician).post("/api/v1/courses/", _course_body(cast), format="json")
     body = assert_problem(response, 409, "patient")
-    assert str(cast.course.pk) in body["detail"]
+    assert str(cast.course.pk) in body["detail"] and "has an active course" in body["detail"]
     assert TreatmentCourse.objects.filter(patient=cast.patient).count() == 1
 
 

@@ -68,7 +68,9 @@ def course_create(*, patient: Patient, prescribed_by: User, course_id: uuid.UUID
         if previous is None:
             if in_force:
                 course = in_force[-1]
-                raise Conflict(f"This patient already has a {course.status} course ({course.pk}, "
+                article = "an" if course.status == CourseStatus.ACTIVE else "a"
+                raise Conflict(f"This patient already has {article} {course.status} course "
+                               f"({course.pk}, "
                                f"since {course.start_date}): say in the same request whether it is "
                                "paused, completed or stopped (previous_course).", field="patient")
             return
