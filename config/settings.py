@@ -215,6 +215,41 @@ TEND_HEALING_CHECKPOINT_PERCENT = env_int("TEND_HEALING_CHECKPOINT_PERCENT", 40,
 TEND_PHOTO_MAX_ATTEMPTS = env_int("TEND_PHOTO_MAX_ATTEMPTS", 8, minimum=1)
 TEND_PHOTO_REQUEUE_AFTER_SECONDS = env_int("TEND_PHOTO_REQUEUE_AFTER_SECONDS", 300, minimum=1)
 
+# --- Reaching people: Web Push, e-mail, the care team's phone -----------------------------------
+# VAPID (RFC 8292): the PEM of the server's P-256 key and whom a push service may contact. In debug
+# both are made once and kept in TEND_DATA_DIR (tracker/push.py); with debug off and no key, push
+# is off and `check --deploy` says so.
+TEND_VAPID_PRIVATE_KEY = env_str("TEND_VAPID_PRIVATE_KEY", "")
+TEND_VAPID_SUBJECT = env_str("TEND_VAPID_SUBJECT", "mailto:care@tend.invalid" if DEBUG else "")
+# The push services a subscription may point at: origins, "*." allowed at the start of the host.
+# A loopback, link-local or private address is refused unless an entry names its origin exactly.
+TEND_PUSH_SERVICES = env_list("TEND_PUSH_SERVICES", [
+    "https://fcm.googleapis.com",
+    "https://updates.push.services.mozilla.com",
+    "https://*.push.apple.com",
+    "https://*.notify.windows.com",
+])
+TEND_REMINDER_INTERVAL_SECONDS = env_int("TEND_REMINDER_INTERVAL_SECONDS", 60, minimum=1)
+# A reminder found later than this after its time is dropped: a reminder at 20:00 that arrives at
+# 23:30 wakes her and no longer helps.
+TEND_REMINDER_LATE_MINUTES = env_int("TEND_REMINDER_LATE_MINUTES", 60, minimum=1)
+# Where links in e-mails point (the PWA's address); no patient detail is ever in an e-mail.
+TEND_PUBLIC_URL = env_str("TEND_PUBLIC_URL", "http://localhost:8000" if DEBUG else "").rstrip("/")
+# The number the "call your care team now" card offers when the team cannot be reached.
+TEND_EMERGENCY_NUMBER = env_str("TEND_EMERGENCY_NUMBER", "911")
+EMAIL_BACKEND = env_str(
+    "TEND_EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend" if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env_str("TEND_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("TEND_EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("TEND_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("TEND_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("TEND_EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env_str("TEND_EMAIL_FROM", "Tend <no-reply@tend.invalid>")
+
 # --- Authentication and passwords -----------------------------------------------------------------
 AUTH_USER_MODEL = "tracker.User"
 PASSWORD_HASHERS = [
