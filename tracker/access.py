@@ -2,7 +2,8 @@
 
 Two questions, always in this order:
 1. May the user *see* the patient? Staff see the patients whose care team they are on; a patient
-   sees only themself; an administrator manages accounts and reads the audit trail but sees no
+   sees only themself; a caregiver sees the one patient she helps, while her invitation stands;
+   an administrator manages accounts and reads the audit trail but sees no
    clinical record. What a user may not see does not exist for them (the API answers 404).
 2. May the user *do* this action on what they see? If not, the API answers 403.
 """
@@ -16,7 +17,16 @@ from typing import Any, TypeVar
 from django.db.models import Model, QuerySet
 
 from tracker.errors import PermissionDenied
-from tracker.models import STAFF_ROLES, CareTeamMembership, Patient, Role, TreatmentCourse, User
+from tracker.models import (
+    STAFF_ROLES,
+    Caregiver,
+    CaregiverStatus,
+    CareTeamMembership,
+    Patient,
+    Role,
+    TreatmentCourse,
+    User,
+)
 
 M = TypeVar("M", bound=Model)
 
@@ -42,9 +52,18 @@ class Action(StrEnum):
     PHOTO_RETAKE = "photo.retake"
     ALERT_READ = "alert.read"
     REPORT_REQUEST = "report.request"
+    REMINDER_CHANGE = "reminder.change"
+    DELIVERY_READ = "delivery.read"
+    CAREGIVER_INVITE = "caregiver.invite"
+    CAREGIVER_READ = "caregiver.read"
+    CAREGIVER_REVOKE = "caregiver.revoke"
+    PUSH_SUBSCRIBE = "push.subscribe"
 
 
-_P, _N, _D, _A = Role.PATIENT, Role.NURSE, Role.PHYSICIAN, Role.ADMIN
+_P, _C, _N, _D, _A = Role.PATIENT, Role.CAREGIVER, Role.NURSE, Role.PHYSICIAN, Role.ADMIN
+
+# The roles that act for a patient from her side: she herself, and a caregiver for her.
+PATIENT_SIDE = frozenset({_P, _C})
 
 # For each action, the roles that may take it on what they can see.
 _ALLOWED: dict[Action, frozenset[str]] = {
@@ -57,17 +76,23 @@ _ALLOWED: dict[Action, frozenset[str]] = {
     Action.CARE_TEAM_ADD: frozenset({_D}),
     Action.COURSE_PRESCRIBE: frozenset({_D}),
     Action.COURSE_CHANGE: frozenset({_D}),
-    Action.APPLICATION_WRITE: frozenset({_P, _N, _D}),
-    Action.SYMPTOM_WRITE: frozenset({_P, _N, _D}),
+    Action.APPLICATION_WRITE: frozenset({_P, _C, _N, _D}),
+    Action.SYMPTOM_WRITE: frozenset({_P, _C, _N, _D}),
     Action.DEBRIDEMENT_WRITE: frozenset({_N, _D}),
     Action.AUDIT_READ: frozenset({_A, _D}),
-    Action.PHOTO_WRITE: frozenset({_P, _N, _D}),
+    Action.PHOTO_WRITE: frozenset({_P, _C, _N, _D}),
     Action.PHOTO_RETRY: frozenset({_N, _D}),
     Action.REVIEW_WRITE: frozenset({_N, _D}),
     Action.REVIEW_CHANGE: frozenset({_N, _D}),
     Action.PHOTO_RETAKE: frozenset({_N, _D}),
     Action.ALERT_READ: frozenset({_N, _D}),
     Action.REPORT_REQUEST: frozenset({_N, _D}),
+    Action.REMINDER_CHANGE: frozenset({_P, _C, _N, _D}),
+    Action.DELIVERY_READ: frozenset({_P, _C, _N, _D}),
+    Action.CAREGIVER_INVITE: frozenset({_P, _N, _D}),
+    Action.CAREGIVER_READ: frozenset({_P, _N, _D}),
+    Action.CAREGIVER_REVOKE: frozenset({_P, _N, _D}),
+    Action.PUSH_SUBSCRIBE: frozenset({_P, _C, _N, _D}),
 }
 
 
@@ -80,10 +105,30 @@ def patient_profile(user: User) -> Patient | None:
     return getattr(user, "patient_profile", None) if role_of(user) == Role.PATIENT else None
 
 
+def caregiver_profile(user: User) -> Caregiver | None:
+    """The caregiver a user is, while her invitation stands."""
+    if role_of(user) != Role.CAREGIVER:
+        return None
+    caregiver: Caregiver | None = getattr(user, "caregiver_profile", None)
+    return caregiver if caregiver is not None and caregiver.status == CaregiverStatus.ACTIVE else None
+
+
+def acting_for(user: User) -> Patient | None:
+    """The patient whose side a user is on: herself, or the one a caregiver helps."""
+    if (profile := patient_profile(user)) is not None:
+        return profile
+    caregiver = caregiver_profile(user)
+    return caregiver.patient if caregiver is not None else None
+
+
+def is_patient_side(user: User | None) -> bool:
+    return user is not None and role_of(user) in PATIENT_SIDE
+
+
 def failure_reason_for(user: User | None, reason: str, *, failed: bool, patient_message: str) -> str:
-    """Why a photo or a report failed is for staff (a worker's error, a limit); a patient gets
-    what to do about it, and only when it did fail."""
-    if user is not None and role_of(user) == Role.PATIENT:
+    """Why a photo or a report failed is for staff (a worker's error, a limit); a patient (or
+    her caregiver) gets what to do about it, and only when it did fail."""
+    if is_patient_side(user):
         return patient_message if failed else ""
     return reason
 
@@ -104,6 +149,8 @@ def _visible_patient_ids(user: User) -> QuerySet[Any, Any] | None:
         return None
     if role == Role.PATIENT:
         return Patient.objects.filter(user=user).values("id")
+    if role == Role.CAREGIVER:
+        return Caregiver.objects.filter(user=user, status=CaregiverStatus.ACTIVE).values("patient_id")
     if role in (Role.NURSE, Role.PHYSICIAN):
         return CareTeamMembership.objects.filter(staff=user).values("patient_id")
     return None

@@ -24,6 +24,9 @@ class Role(models.TextChoices):
     PHYSICIAN = "physician", "Physician"
     NURSE = "nurse", "Nurse"
     PATIENT = "patient", "Patient"
+    # A daughter or a neighbour who helps one patient: she sees and does what her patient does,
+    # for that patient only.
+    CAREGIVER = "caregiver", "Caregiver"
 
 
 STAFF_ROLES = frozenset({Role.PHYSICIAN, Role.NURSE})
@@ -98,11 +101,44 @@ class CareTeamMembership(models.Model):
         indexes = [models.Index(fields=["staff", "patient"], name="care_team_by_staff")]
 
 
+class CaregiverStatus(models.TextChoices):
+    INVITED = "invited", "Invited"
+    ACTIVE = "active", "Active"
+    REVOKED = "revoked", "Revoked"
+
+
+class Caregiver(models.Model):
+    """Someone who helps one patient with her course, invited by her or her care team."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="caregivers")
+    user = models.OneToOneField(User, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="caregiver_profile")
+    display_name = models.CharField(max_length=120)
+    relationship = models.CharField(max_length=60, blank=True)
+    status = models.CharField(max_length=8, choices=CaregiverStatus.choices,
+                              default=CaregiverStatus.INVITED)
+    invited_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=now)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["patient", "status"], name="caregiver_by_patient")]
+
+
 class ActivationCode(models.Model):
-    """A one-time code that lets a patient choose a username and password. Only its hash is kept."""
+    """A one-time code that lets a patient, or one of her caregivers, choose a username and
+    password. Only its hash is kept."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="activation_codes")
+    # Set when the code activates a caregiver of the patient rather than the patient herself.
+    caregiver = models.ForeignKey(Caregiver, null=True, blank=True, on_delete=models.CASCADE,
+                                  related_name="activation_codes")
     code_hash = models.CharField(max_length=64, unique=True)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=now)
@@ -163,6 +199,8 @@ class TreatmentCourse(ClientCreated):
     created_at = models.DateTimeField(default=now)
     updated_at = models.DateTimeField(default=now)
     version = models.PositiveIntegerField(default=1)
+    # Web Push reminders at the patient's chosen wall-clock times (ReminderTime rows).
+    reminders_enabled = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-start_date", "-created_at"]
@@ -536,10 +574,15 @@ class Alert(models.Model):
     acknowledged_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT,
                                         related_name="+")
     acknowledged_note = models.TextField(blank=True, max_length=1000)
+    # When the care team (and, for missed days, the caregivers) were told; null until then, so
+    # that a sweeper tells them after a broker outage.
+    notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["patient", "status", "-created_at"], name="alert_by_patient")]
+        indexes = [models.Index(fields=["patient", "status", "-created_at"], name="alert_by_patient"),
+                   models.Index(fields=["created_at"], name="alert_unnotified",
+                                condition=Q(notified_at__isnull=True))]
         constraints = [
             models.UniqueConstraint(fields=["course", "kind"], condition=Q(status="open"),
                                     name="one_open_alert_per_kind"),
@@ -596,3 +639,149 @@ class Report(ClientCreated):
             models.CheckConstraint(condition=Q(period_end__gte=models.F("period_start")),
                                    name="report_period_order"),
         ]
+
+
+# --- Reminders and notifications (Web Push, e-mail) -----------------------------------------------
+class PushSubscription(models.Model):
+    """A browser's push subscription (PushSubscription.toJSON()) for one user."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="push_subscriptions")
+    endpoint = models.CharField(max_length=2048)
+    p256dh = models.CharField(max_length=100)
+    auth = models.CharField(max_length=32)
+    created_at = models.DateTimeField(default=now)
+    updated_at = models.DateTimeField(default=now)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "endpoint"], name="push_subscription_once"),
+        ]
+
+
+class ReminderTime(models.Model):
+    """A wall-clock time in the patient's zone at which she wants a reminder.
+
+    `next_due_at` is the UTC instant of its next occurrence to look at (null while reminders are
+    off or the course is not active): beat reads the due ones off a partial index in one pass,
+    whatever the number of patients, and the time-zone arithmetic is done once per occurrence.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    course = models.ForeignKey(TreatmentCourse, on_delete=models.CASCADE,
+                               related_name="reminder_times")
+    at = models.TimeField()
+    next_due_at = models.DateTimeField(null=True, blank=True)
+    next_local_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["at"]
+        constraints = [models.UniqueConstraint(fields=["course", "at"], name="reminder_time_once")]
+        indexes = [models.Index(fields=["next_due_at"], name="reminder_due",
+                                condition=Q(next_due_at__isnull=False))]
+
+
+class ReminderOutcome(models.TextChoices):
+    SENT = "sent", "Sent"
+    ALREADY_LOGGED = "already_logged", "Already logged"
+    LATE = "late", "Found too late, not sent"
+    NOT_EXPECTED = "not_expected", "No application expected that day"
+    NO_DEVICE = "no_device", "No subscribed device"
+
+
+class ReminderOccurrence(models.Model):
+    """One reminder time on one local day, claimed once: the unique constraint makes two beat
+    processes, a restarted beat or a retried task agree on who sends it."""
+
+    id = models.BigAutoField(primary_key=True)
+    course = models.ForeignKey(TreatmentCourse, on_delete=models.CASCADE, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
+    reminder_time = models.TimeField()
+    local_date = models.DateField()
+    due_at = models.DateTimeField()
+    found_at = models.DateTimeField(default=now)
+    outcome = models.CharField(max_length=16, choices=ReminderOutcome.choices)
+
+    class Meta:
+        ordering = ["-due_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "reminder_time", "local_date"],
+                                    name="reminder_once_a_day"),
+        ]
+
+
+class PushKind(models.TextChoices):
+    REMINDER = "reminder", "Reminder"
+    ALERT = "alert", "New alert"
+    MISSED_DAYS = "missed_days", "Days not logged"
+    TEST = "test", "Test"
+
+
+class DeliveryOutcome(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    ALREADY_LOGGED = "already_logged", "Already logged"
+    GONE = "gone", "Subscription gone"
+    FAILED = "failed", "Failed"
+
+
+class PushDelivery(models.Model):
+    """One message to one subscription, and what became of it. The row is the source of truth:
+    a task sends it, a sweeper re-sends what a broker outage or a 429/5xx left pending."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=12, choices=PushKind.choices)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    # Null once the push service said the subscription is gone (it is deleted then).
+    subscription = models.ForeignKey(PushSubscription, null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="deliveries")
+    push_service = models.CharField(max_length=255)  # the endpoint's origin, for staff to read
+    patient = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="+")
+    course = models.ForeignKey(TreatmentCourse, null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="+")
+    occurrence = models.ForeignKey(ReminderOccurrence, null=True, blank=True,
+                                   on_delete=models.CASCADE, related_name="deliveries")
+    alert = models.ForeignKey(Alert, null=True, blank=True, on_delete=models.CASCADE,
+                              related_name="+")
+    payload = models.JSONField()
+    outcome = models.CharField(max_length=16, choices=DeliveryOutcome.choices,
+                               default=DeliveryOutcome.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=now)
+    next_attempt_at = models.DateTimeField(default=now)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["course", "-created_at"], name="delivery_by_course"),
+            models.Index(fields=["next_attempt_at"], name="delivery_pending",
+                         condition=Q(outcome="pending")),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["occurrence", "subscription"],
+                                    condition=Q(occurrence__isnull=False),
+                                    name="reminder_delivery_once"),
+            models.UniqueConstraint(fields=["alert", "subscription", "kind"],
+                                    condition=Q(alert__isnull=False),
+                                    name="alert_delivery_once"),
+        ]
+
+
+class EmailNotice(models.Model):
+    """The one e-mail a staff member gets about one alert: a link, never patient detail."""
+
+    id = models.BigAutoField(primary_key=True)
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["alert", "user"], name="alert_email_once")]

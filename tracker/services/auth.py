@@ -15,7 +15,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from tracker import access
-from tracker.models import ApiToken, Role, User
+from tracker.models import ApiToken, User
 
 
 @dataclass(frozen=True)
@@ -25,8 +25,9 @@ class SessionPolicy:
 
 
 def session_policy(user: User) -> SessionPolicy:
-    """Staff: 30 min idle, 12 h in all. A patient on her own phone: 30 days, no idle limit."""
-    if access.role_of(user) == Role.PATIENT:
+    """Staff: 30 min idle, 12 h in all. A patient (or her caregiver) on her own phone: 30 days,
+    no idle limit."""
+    if access.is_patient_side(user):
         return SessionPolicy(idle_seconds=None, max_seconds=settings.TEND_PATIENT_MAX_SECONDS)
     return SessionPolicy(
         idle_seconds=settings.TEND_STAFF_IDLE_SECONDS, max_seconds=settings.TEND_STAFF_MAX_SECONDS
@@ -147,7 +148,7 @@ def credentials_purge_expired(*, now: dt.datetime | None = None) -> int:
     deleted, _ = ApiToken.objects.filter(expires_at__lt=now).delete()
     revoked, _ = ApiToken.objects.filter(revoked_at__lt=now - dt.timedelta(days=1)).delete()
     idle, _ = (
-        ApiToken.objects.exclude(user__role=Role.PATIENT)
+        ApiToken.objects.exclude(user__role__in=access.PATIENT_SIDE)
         .filter(last_used_at__lt=now - dt.timedelta(seconds=settings.TEND_STAFF_IDLE_SECONDS))
         .delete()
     )
