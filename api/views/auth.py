@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth import login, logout
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import ensure_csrf_cookie
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -29,6 +29,9 @@ from tracker.services import auth as auth_service
 from tracker.services.people import patient_activate
 
 _BAD_CREDENTIALS = "The username or password is not right."
+# What the session endpoint answers: who the session cookie signs in, or null for nobody.
+_SIGNED_IN = inline_serializer("SessionSignedIn", {"user": UserSerializer()})
+_SESSION_STATE = inline_serializer("SessionState", {"user": UserSerializer(allow_null=True)})
 
 
 class _PublicView(AuditedAPIView):
@@ -65,7 +68,22 @@ class SessionView(_PublicView):
 
     authentication_classes = [CsrfSessionAuthentication]
 
-    @extend_schema(request=LoginSerializer, responses={200: UserSerializer})
+    @extend_schema(responses={200: _SESSION_STATE})
+    def get(self, request: Request) -> Response:
+        """Say who the session cookie signs in, if anyone.
+
+        Always 200: `{"user": null}` when the cookie signs nobody in (none sent, signed out, or
+        ended by the idle or total limit), so that the PWA asks at start without an error. Only the
+        session cookie counts: a bearer token is not a session, and is not read here.
+        """
+        user = request.user if request.user is not None and request.user.is_authenticated else None
+        if user is None:
+            return Response({"user": None})
+        profile = access.patient_profile(user)
+        self.audit.touch("user", user.pk, profile.pk if profile else None)
+        return Response({"user": UserSerializer(user).data})
+
+    @extend_schema(request=LoginSerializer, responses={200: _SIGNED_IN})
     def post(self, request: Request) -> Response:
         CsrfSessionAuthentication().enforce_csrf(request)
         user = self._verify(request)
