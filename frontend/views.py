@@ -7,7 +7,9 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.template import Context, Engine, Template
 from django.views.decorators.http import require_safe
 
 APP_DIR = Path(__file__).resolve().parent / "app"
@@ -33,8 +35,16 @@ def _read(name: str) -> bytes:
     return (APP_DIR / name).read_bytes()
 
 
-def _file(name: str, content_type: str, *, cache: str = "no-cache") -> HttpResponse:
-    response = HttpResponse(_read(name), content_type=content_type)
+@lru_cache(maxsize=1)
+def _index() -> Template:
+    # The shell's only values from the server, as data attributes (no inline script): the
+    # emergency number the "call your care team now" card offers. Escaped as any template value.
+    return Engine(dirs=[str(APP_DIR)], autoescape=True).get_template("index.html")
+
+
+def _file(name: str, content_type: str, *, cache: str = "no-cache",
+          body: bytes | str | None = None) -> HttpResponse:
+    response = HttpResponse(_read(name) if body is None else body, content_type=content_type)
     response["Cache-Control"] = cache
     response["Content-Security-Policy"] = CSP
     return response
@@ -42,7 +52,8 @@ def _file(name: str, content_type: str, *, cache: str = "no-cache") -> HttpRespo
 
 @require_safe
 def index(request: HttpRequest) -> HttpResponse:
-    return _file("index.html", "text/html; charset=utf-8")
+    page = _index().render(Context({"emergency_number": settings.TEND_EMERGENCY_NUMBER}))
+    return _file("index.html", "text/html; charset=utf-8", body=page)
 
 
 @require_safe
