@@ -1,7 +1,7 @@
 // Tend's service worker: it caches the app shell (never patient data) so the app opens offline.
 // API requests always go to the network; what a patient records offline waits in IndexedDB
 // (see /static/tend/js/outbox.js) and is sent by the page when the network returns.
-const VERSION = "tend-shell-v6"; // bump with every change to the shell: the new worker caches it whole
+const VERSION = "tend-shell-v7"; // bump with every change to the shell: the new worker caches it whole
 const SHELL = [
   "/",
   "/offline.html",

@@ -37,6 +37,7 @@ from tests.browser.conftest import (
     wait_for_service_worker,
 )
 from tests.browser.test_screens import SMALL_TARGETS, axe_problems, horizontal_overflow
+from tests.conftest import make_course
 from tracker import clock, queue
 from tracker.models import Application, Patient, Photo, SymptomEntry, TreatmentCourse
 from tracker.services import courses, photos, records
@@ -311,9 +312,10 @@ def test_a_contradiction_the_server_refuses_is_said_in_words_not_as_a_raw_error(
                               "status": "skipped", "skip_reason": "Away from home"})
     text = helen.tap("#apply")
     assert page.locator("#notice").get_attribute("role") == "alert"
+    # The 409 naming applied_at, said in her language (i18n.js REFUSALS), in view at the top.
     assert helen.say("not_saved") in text and helen.say("contradiction") in text
-    assert "already has a skipped application" in text  # the server's own words
-    for raw in ("HTTP 409", "Conflict", "applied_at:", "TypeError"):
+    server = "already has a skipped application"  # the server's own, English, sentence
+    for raw in ("HTTP 409", "Conflict", "applied_at", "TypeError"):
         assert raw not in text
     assert Application.objects.filter(status="applied").count() == 0
     assert page.locator("#pending").is_hidden()  # not kept on the phone to fail again
@@ -321,6 +323,19 @@ def test_a_contradiction_the_server_refuses_is_said_in_words_not_as_a_raw_error(
     assert "Away from home" in page.locator("#today-state").inner_text()
     assert page.locator("#banner").is_hidden()
     helen.check("today-conflict")
+    words = page.locator("#notice .server-words")
+    if lang == "en":
+        # The app's own words say it all: the server's sentence is not shown as well.
+        assert server not in text and words.count() == 0
+        return
+    # In Spanish the server's English sentence waits under "Detalles", closed, marked as English.
+    assert server not in text and not words.is_visible()
+    summary = page.locator("#notice details.server-details summary")
+    assert summary.inner_text() == "Detalles" and summary.is_visible()
+    summary.click()
+    assert words.is_visible() and server in words.inner_text()
+    assert words.get_attribute("lang") == "en"
+    helen.check("today-conflict-details")
 
 
 @pytest.mark.parametrize(("lang", "size"), VARIANTS)
@@ -350,14 +365,18 @@ def test_fever_or_pus_brings_a_full_screen_call_your_care_team_card_not_a_reset_
     assert (symptom.fever, symptom.drainage) == (True, "pus")
     helen.check("red-flag")
 
-    # No phone on her record: say to call the clinic or emergency services, no broken link.
+    # No phone on her record: say to call the clinic, no broken link to the team; the emergency
+    # number (the server's setting) is the one call button left.
     Patient.objects.filter(pk=care_team.patient.pk).update(care_team_phone="")
     go(page, "#/today", helen.say("today"))  # Today reads her record again
     helen.go("#/feel", "feel")
     page.check("#checkin input[name=redness][value=yes]")
     page.click("#checkin button[type=submit]")
     page.locator("#red-flag").wait_for()
-    assert page.locator("#red-flag a[href^='tel:']").count() == 0
+    assert page.locator("#call-now").count() == 0
+    calls = page.locator("#red-flag a[href^='tel:']")
+    assert calls.count() == 1 and calls.get_attribute("id") == "call-emergency"
+    assert calls.get_attribute("href") == "tel:911"
     assert helen.say("call_now_no_phone") in page.locator("#no-phone").inner_text()
     helen.check("red-flag-no-phone")
 
@@ -704,3 +723,147 @@ def test_an_undo_made_offline_waits_on_the_phone_and_voids_the_record_when_back_
     helen.go("#/today", "today")
     assert says_time(page.locator("#today-state").inner_text(), helen.text["applied_at"])
     assert page.locator("#today-records li").count() == 1
+
+
+# --- The emergency number, from the server's settings ------------------------------------------------
+
+EMERGENCY = {"en": ("911", "If you feel very unwell, or cannot reach your care team:",
+                    "Call emergency services: 911"),
+             "es": ("112", "Si se encuentra muy mal, o no consigue hablar con su equipo:",
+                    "Llamar a emergencias: 112")}
+
+
+@pytest.mark.parametrize(("lang", "size"), VARIANTS)
+def test_the_call_now_card_offers_the_emergency_number_of_the_settings_as_a_call_button(
+        lang: str, size: str, care_team: People, new_context: Any, settings: Any) -> None:
+    number, intro, label = EMERGENCY[lang]
+    settings.TEND_EMERGENCY_NUMBER = number  # the page is written with it (frontend/views.py)
+    helen = open_helen(new_context, care_team, lang, size)
+    page = helen.page
+    assert page.get_attribute("body", "data-emergency-number") == number
+    helen.go("#/feel", "feel")
+    page.check("#checkin input[name=fever][value=yes]")
+    page.click("#checkin button[type=submit]")
+    page.locator("#red-flag").wait_for()
+    # First her team's number, then the emergency number, with the words around it in her language.
+    team, emergency = page.locator("#call-now"), page.locator("#call-emergency")
+    assert team.get_attribute("href") == TEL
+    assert emergency.get_attribute("href") == f"tel:{number}"
+    assert emergency.inner_text().replace("\n", " ").strip().endswith(label)
+    assert page.locator("#emergency-intro").inner_text() == intro
+    team_box, box = team.bounding_box(), emergency.bounding_box()
+    assert team_box is not None and box is not None
+    assert box["y"] > team_box["y"] and box["height"] >= 44
+    # In view: on the first screen of a 390 px phone; at 200 % text, a short scroll down the card.
+    if size == "390":
+        assert box["y"] + box["height"] <= helen.height
+    else:
+        emergency.scroll_into_view_if_needed()
+        box = emergency.bounding_box()
+        assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= helen.height
+    assert box["x"] >= 0 and box["x"] + box["width"] <= page.viewport_size["width"]
+    helen.check("red-flag-emergency")
+    # Every screen's care team card names the number too, in words.
+    go(page, "#/today", helen.say("today"))
+    assert f"({number})" in page.locator("#care-team .hint").inner_text()
+
+
+# --- Refusals in her words -------------------------------------------------------------------------------
+
+REFUSED_PHOTO = {"en": "This file could not be used as a photo. Take the photo again, or choose another one.",
+                 "es": "Este archivo no sirve como foto. Haga la foto de nuevo o elija otra."}
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_a_file_the_server_refuses_as_a_photo_is_said_in_her_language(
+        lang: str, care_team: People, quiet_queue: None, new_context: Any) -> None:
+    helen = open_helen(new_context, care_team, lang, "390")
+    page = helen.page
+    helen.go("#/photo", "photo")
+    page.set_input_files("#photo-input", files=[{
+        "name": "wound.jpg", "mimeType": "image/jpeg", "buffer": b"not a picture at all"}])
+    page.locator("#send-photo:not([disabled])").click()
+    refusal = page.locator("#photo-status .refusal")
+    refusal.wait_for()
+    assert refusal.inner_text() == REFUSED_PHOTO[lang]
+    server = page.locator("#photo-status .server-words")
+    assert server.count() == (1 if lang == "es" else 0)  # under "Detalles" in Spanish only
+    if lang == "es":
+        assert not server.is_visible() and server.get_attribute("lang") == "en"
+    refusal.scroll_into_view_if_needed()
+    box = refusal.bounding_box()
+    assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= helen.height
+    assert Photo.objects.count() == 0
+    helen.check("photo-refused")
+
+
+# --- Twice a day -------------------------------------------------------------------------------------------
+
+TWICE = {
+    "en": {"twice": "Twice a day", "one": "1 of 2 applied today.", "partial": "1 of 2 applied",
+           "both": "All 2 done for today. Well done.", "legend": "some applied, not all"},
+    "es": {"twice": "Dos veces al día", "one": "Hoy: 1 de 2 aplicadas.", "partial": "1 de 2 aplicadas",
+           "both": "Las 2 de hoy hechas. Muy bien.", "legend": "alguna aplicada, no todas"},
+}
+
+
+@pytest.mark.parametrize(("lang", "size"), VARIANTS)
+def test_twice_a_day_today_counts_1_of_2_then_shows_both_times_and_history_is_whole_only_with_both(
+        lang: str, size: str, care_team: People, new_context: Any) -> None:
+    words = TWICE[lang]
+    course = make_course(care_team.patient, care_team.physician, days_ago=3, per_day=2)
+    helen_user = care_team.patient_user
+
+    def applied(days_ago: int, hour: int) -> None:
+        at = dt.datetime.combine(denver_day(days_ago), dt.time(hour), tzinfo=ZONE)
+        records.record_create(kind=records.APPLICATION, recorded_by=helen_user, course=course,
+                              data={"applied_at": at, "status": "applied"})
+
+    applied(2, 8)
+    applied(2, 20)  # two days ago: both
+    applied(1, 8)  # yesterday: the morning one only
+    helen = open_helen(new_context, care_team, lang, size)
+    page = helen.page
+    assert page.locator("#per-day").inner_text() == words["twice"]
+    assert page.locator("#today-records").count() == 0
+
+    text = helen.tap("#apply")
+    assert says_time(text, helen.text["saved"])
+    state = page.locator("#today-state")
+    assert state.locator(".state-text").inner_text() == words["one"]
+    assert page.locator("#today-records li").count() == 1
+    # The second of the day is still offered, and in view below the state.
+    page.locator("#apply").scroll_into_view_if_needed()
+    assert page.locator("#apply").is_visible() and page.locator("#skip").is_visible()
+    box = page.locator("#apply").bounding_box()
+    assert box is not None and box["y"] + box["height"] <= helen.height
+    helen.check("today-twice-one")
+
+    helen.tap("#apply")
+    assert state.locator(".state-text").inner_text() == words["both"]
+    rows = page.locator("#today-records li")
+    assert rows.count() == 2
+    for i in range(2):  # each at its time, with its Undo, each in view when scrolled to
+        row = rows.nth(i)
+        assert says_time(row.inner_text(), helen.text["applied_at"])
+        undo = row.locator("button.undo")
+        undo.scroll_into_view_if_needed()
+        box = undo.bounding_box()
+        assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= helen.height
+    assert page.locator("#apply").count() == 0 and page.locator("#skip").count() == 0
+    assert Application.objects.filter(course=course, local_date=denver_day(0)).count() == 2
+    helen.check("today-twice-both")
+
+    helen.go("#/history", "history")
+
+    def day(days_ago: int) -> str:
+        cell = page.locator(f"#calendar .day[data-date='{denver_day(days_ago).isoformat()}']")
+        return cell.get_attribute("aria-label").split(": ", 1)[1]
+
+    assert day(0) == helen.say("day_applied")  # both today
+    assert day(2) == helen.say("day_applied")
+    assert day(1) == words["partial"]  # one of two: not a whole day
+    assert day(3) == helen.say("day_missed")
+    legend = page.locator("#legend").inner_text()
+    assert words["legend"] in legend
+    helen.check("history-twice")

@@ -4,7 +4,7 @@ import { hasChosen, lang, setLang, t } from "./i18n.js";
 import * as outbox from "./outbox.js";
 import * as patientScreens from "./patient.js";
 import * as staffScreens from "./staff.js";
-import { banner, errorMessage, field, h, mount, newView } from "./ui.js";
+import { banner, errorMessage, field, h, mount, newView, refusalView, refusals } from "./ui.js";
 
 const state = { me: null, course: null };
 
@@ -115,7 +115,11 @@ async function updatePending(items) {
   const failed = waiting.filter((item) => item.error);
   element.hidden = waiting.length === 0;
   element.textContent = t("waiting", { n: waiting.length });
-  if (failed.length) banner(`${t("failedToSend")}: ${failed[0].error}`);
+  if (failed.length) {
+    const item = failed[0];
+    const why = refusals({ status: item.errorStatus, errors: item.errorFields, message: item.error });
+    banner([h("p", {}, `${t("failedToSend")}:`), ...why.flatMap(refusalView)]);
+  }
 }
 
 async function signOut() {
@@ -152,26 +156,21 @@ async function boot() {
   setInterval(() => { if (navigator.onLine) outbox.flush(); }, 30000);
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {});
 
-  // Who is signed in is asked only on a device where someone signed in (start() remembers her;
-  // sign-out wipes it): a first visit goes straight to the sign-in form, without a 401 from me/
-  // in the console.
-  if (!(await outbox.recall("me").catch(() => null))) {
-    state.me = null;
-    await route();
-    await updatePending();
-    return;
-  }
+  // Who is signed in: the session endpoint answers 200 whether or not anyone is (no 401 in the
+  // console after a session ended); offline, whoever signed in earlier on this phone.
   try {
-    const me = await get("/api/v1/me/");
-    await start(me);
-  } catch (error) {
-    if (error instanceof NetworkError) {
-      const me = await outbox.recall("me"); // offline, signed in earlier on this phone
-      if (me) return start(me);
-      return mount(h("h1", {}, "Tend"), h("p", {}, t("networkError")));
+    const { user } = await get("/api/v1/auth/session/");
+    if (user) {
+      await start(user);
+    } else {
+      // Her session ended (expired, or on the server), or nobody signed in here: the sign-in form.
+      await outbox.remember("me", null).catch(() => {});
+      state.me = null;
+      await route();
     }
-    // Her session ended (expired, or on the server): the next start goes straight to sign-in.
-    if (error instanceof ApiError && error.status === 401) await outbox.remember("me", null).catch(() => {});
+  } catch (error) {
+    const me = error instanceof NetworkError ? await outbox.recall("me").catch(() => null) : null;
+    if (me) return start(me);
     state.me = null;
     await route();
   }

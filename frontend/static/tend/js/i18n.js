@@ -102,7 +102,7 @@ const STRINGS = {
     appliedAt: "Applied at {time}", skippedBecause: "Skipped: {reason}", noReason: "no reason given",
     notSentYet: "not sent yet", undoRecord: "Undo", undoneAt: "Undone at {time}",
     undoneText: "You can record today again below.", doneToday: "Done for today. Well done.",
-    allDoneToday: "All {n} done for today. Well done.", partToday: "{done} of {n} done today.",
+    allDoneToday: "All {n} done for today. Well done.", partToday: "{done} of {n} applied today.",
     pausedToday: "Your treatment is paused. Do not apply it until your care team tells you to start again.",
     appliedTodayLine: "You applied it today.",
     nothingYesterday: "Nothing was recorded yesterday ({day}).",
@@ -129,9 +129,40 @@ const STRINGS = {
     nurseMeasurement: "The nurse's measurement", notMeasured: "Not measured yet.", measuredOn: "Measured on",
     woundSize: "Size (length × width)", pushHint: "PUSH score: 0 means healed; lower is better.",
     calendarLegend: "What the days show", dayApplied: "applied", dayPartial: "{done} of {n} applied",
+    dayPartialLegend: "some applied, not all",
     daySkipped: "skipped", dayMissed: "nothing recorded", dayOpen: "nothing recorded yet",
     dayNotExpected: "not a treatment day",
     showingSaved: "No connection. Showing what this phone saved on {when}.",
+    // The server's refusals, in words (see REFUSALS below).
+    details: "Details", refusedNoWords: "The server did not accept it.",
+    refusedCourseInForce: "She already has a course in force: say in the same step what becomes of it (paused, completed or stopped).",
+    refusedCourseRace: "Another course was prescribed for her at the same moment. Reload her page, then pause or end one of them.",
+    refusedOtherActive: "She has another active course: pause or end it first.",
+    refusedIdTaken: "Something else was already saved under this record's id. Nothing was changed.",
+    refusedOnTeam: "This person is already on the care team.",
+    refusedAlreadyUndone: "This record was already undone.",
+    refusedVoided: "This record was undone (entered in error): it cannot be changed.",
+    refusedPhotoNotReady: "This photo is not ready yet: it cannot be reviewed or shown for now.",
+    refusedPhone: "Not a phone number: 6 to 15 digits, with a + first if needed.",
+    refusedImage: "This file could not be used as a photo. Take the photo again, or choose another one.",
+    refusedImageTooBig: "This photo is too large to send. Take it again, or choose a smaller one.",
+    refusedImageKind: "This kind of file is not taken. Choose a photo (JPEG, PNG, WebP or HEIC).",
+    refusedFuture: "That time is in the future. Check the time, and the phone's clock.",
+    refusedBeforeCourse: "That day is before the treatment started.",
+    refusedAfterCourse: "That day is after the treatment ended.",
+    refusedCourseClosed: "This treatment is paused or has ended: nothing new can be recorded on it.",
+    refusedReason: "Say why.", refusedSkipReason: "Say why it was skipped.",
+    refusedEndBeforeStart: "The end date is before the start date.",
+    // The care team's contact, set on her clinical page.
+    contactHint: "Her app shows this name and phone on every screen, and offers the phone as a call button.",
+    contactNone: "Not set yet: her app asks her to get the number at her next visit.",
+    changeContact: "Change the contact", clinicName: "Clinic or team name", clinicPhone: "Phone number",
+    clinicPhoneHint: "With the country code for a mobile phone abroad, e.g. +1 303 555 0142.",
+    contactSaved: "Saved. She sees it the next time her app opens a screen.",
+    // The emergency number, on the "call now" card.
+    emergencyIntro: "If you feel very unwell, or cannot reach your care team:",
+    callEmergency: "Call emergency services:",
+    emergencyHintNumber: "If you feel very unwell, call emergency services ({number}).",
   },
   es: {
     skip: "Ir al contenido", signIn: "Entrar", username: "Usuario", password: "Contraseña",
@@ -235,7 +266,7 @@ const STRINGS = {
     appliedAt: "Aplicado a las {time}", skippedBecause: "No aplicado: {reason}", noReason: "sin motivo",
     notSentYet: "aún sin enviar", undoRecord: "Deshacer", undoneAt: "Deshecho a las {time}",
     undoneText: "Puede registrar hoy de nuevo aquí abajo.", doneToday: "Hecho por hoy. Muy bien.",
-    allDoneToday: "Las {n} de hoy hechas. Muy bien.", partToday: "Hoy: {done} de {n} hechas.",
+    allDoneToday: "Las {n} de hoy hechas. Muy bien.", partToday: "Hoy: {done} de {n} aplicadas.",
     pausedToday: "Su tratamiento está en pausa. No se lo aplique hasta que su equipo le diga que vuelva a empezar.",
     appliedTodayLine: "Se lo ha aplicado hoy.",
     nothingYesterday: "Ayer no se registró nada ({day}).",
@@ -262,11 +293,77 @@ const STRINGS = {
     nurseMeasurement: "La medida de la enfermera", notMeasured: "Aún sin medir.", measuredOn: "Medida el",
     woundSize: "Tamaño (largo × ancho)", pushHint: "Puntuación PUSH: 0 es curada; cuanto más baja, mejor.",
     calendarLegend: "Qué indica cada día", dayApplied: "aplicado", dayPartial: "{done} de {n} aplicadas",
+    dayPartialLegend: "alguna aplicada, no todas",
     daySkipped: "no aplicado", dayMissed: "sin registro", dayOpen: "aún sin registro",
     dayNotExpected: "no es día de tratamiento",
     showingSaved: "Sin conexión. Se muestra lo guardado en este teléfono el {when}.",
+    // Los rechazos del servidor, con palabras (vea REFUSALS abajo).
+    details: "Detalles", refusedNoWords: "El servidor no lo ha aceptado. El motivo, en inglés, está en «Detalles».",
+    refusedCourseInForce: "Ya tiene un tratamiento en curso: indique en el mismo paso qué pasa con él (en pausa, completado o suspendido).",
+    refusedCourseRace: "Se le ha prescrito otro tratamiento en el mismo momento. Vuelva a cargar su ficha y ponga uno en pausa o termínelo.",
+    refusedOtherActive: "Tiene otro tratamiento activo: póngalo en pausa o termínelo antes.",
+    refusedIdTaken: "Ya había otro dato guardado con el identificador de este registro. No se ha cambiado nada.",
+    refusedOnTeam: "Esta persona ya está en el equipo.",
+    refusedAlreadyUndone: "Este registro ya estaba deshecho.",
+    refusedVoided: "Este registro se deshizo (marcado como error): no se puede cambiar.",
+    refusedPhotoNotReady: "Esta foto aún no está lista: por ahora no se puede revisar ni mostrar.",
+    refusedPhone: "No es un número de teléfono: de 6 a 15 cifras, con un + delante si hace falta.",
+    refusedImage: "Este archivo no sirve como foto. Haga la foto de nuevo o elija otra.",
+    refusedImageTooBig: "Esta foto es demasiado grande para enviarla. Hágala de nuevo o elija una más pequeña.",
+    refusedImageKind: "Este tipo de archivo no se admite. Elija una foto (JPEG, PNG, WebP o HEIC).",
+    refusedFuture: "Esa hora es futura. Revise la hora y el reloj del teléfono.",
+    refusedBeforeCourse: "Ese día es anterior al inicio del tratamiento.",
+    refusedAfterCourse: "Ese día es posterior al final del tratamiento.",
+    refusedCourseClosed: "Este tratamiento está en pausa o ha terminado: no admite registros nuevos.",
+    refusedReason: "Indique el motivo.", refusedSkipReason: "Indique por qué no se aplicó.",
+    refusedEndBeforeStart: "La fecha de fin es anterior a la de inicio.",
+    // El contacto del equipo, en la ficha clínica.
+    contactHint: "Su aplicación muestra este nombre y este teléfono en cada pantalla, y ofrece el teléfono como botón de llamada.",
+    contactNone: "Aún sin indicar: su aplicación le pide que pida el número en la próxima visita.",
+    changeContact: "Cambiar el contacto", clinicName: "Nombre del centro o del equipo", clinicPhone: "Teléfono",
+    clinicPhoneHint: "Con el prefijo del país si es un móvil extranjero, p. ej. +1 303 555 0142.",
+    contactSaved: "Guardado. Lo verá la próxima vez que su aplicación abra una pantalla.",
+    // El número de emergencias, en la tarjeta «llame ahora».
+    emergencyIntro: "Si se encuentra muy mal, o no consigue hablar con su equipo:",
+    callEmergency: "Llamar a emergencias:",
+    emergencyHintNumber: "Si se encuentra muy mal, llame a emergencias ({number}).",
   },
 };
+
+// What the server refuses and this app can say in the reader's language: "status field" (the
+// status alone for a refusal of the request as a whole) -> a text, or [pattern, text] pairs where
+// one field has several rules, told apart by the server's English sentence. A refusal not named
+// here is said in the server's own words (services raise them: tracker/services, record_kinds).
+const WHEN = [[/in the future/, "refusedFuture"], [/before the course started/, "refusedBeforeCourse"],
+  [/after the course ended/, "refusedAfterCourse"]];
+const REFUSALS = {
+  "409 applied_at": "contradiction", // once a day: a skip and an application of the same day
+  "409 patient": [[/at the same time/, "refusedCourseRace"], [/course/, "refusedCourseInForce"]],
+  "409 status": [[/another active course/, "refusedOtherActive"]],
+  "409 id": "refusedIdTaken",
+  "409 staff_id": "refusedOnTeam",
+  409: [[/already marked entered in error/, "refusedAlreadyUndone"], [/entered in error/, "refusedVoided"],
+    [/only a ready photo|there is no image yet/, "refusedPhotoNotReady"]],
+  "400 care_team_phone": "refusedPhone",
+  "400 image": "refusedImage", "413 image": "refusedImageTooBig", "415 image": "refusedImageKind",
+  "400 applied_at": WHEN, "400 recorded_at": WHEN, "400 taken_at": WHEN, "400 performed_at": WHEN,
+  "400 course": [[/takes no new records/, "refusedCourseClosed"]],
+  "400 width_cm": [[/has a width/, "errWidthZero"]],
+  "400 length_cm": [[/has a length/, "errLengthZero"]],
+  "400 tissue_type": [[/area of 0/, "errAreaZero"]],
+  "400 reason": [[/^Say why/, "refusedReason"]],
+  "400 skip_reason": [[/^Say why/, "refusedSkipReason"]],
+  "400 end_date": [[/before it starts/, "refusedEndBeforeStart"]],
+};
+
+// A refusal in the reader's language, or null when this app has no words for it.
+export function refusalText(status, field, sentence = "") {
+  const rule = REFUSALS[field ? `${status} ${field}` : status];
+  if (!rule) return null;
+  if (typeof rule === "string") return t(rule);
+  const found = rule.find(([pattern]) => pattern.test(sentence));
+  return found ? t(found[1]) : null;
+}
 
 let language = localStorage.getItem("tend-language") || (navigator.language || "en").slice(0, 2);
 if (!STRINGS[language]) language = "en";

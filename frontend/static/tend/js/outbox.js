@@ -60,12 +60,15 @@ async function remove(seq) {
   await tx("outbox", "readwrite", (store) => store.delete(seq));
 }
 
-// The server's own words (each field's messages, without the field names) and its status: a 409
-// for a day that already has the other kind of application is shown to the patient as it is.
+// The server's refusal as it came: its status, the fields it named with their messages, and its
+// words in one line. A 409 for a day that already has the other kind of application is told to
+// the patient in her language (ui.js refusals) from the status and the field.
 async function markFailed(item, error) {
   const fields = Object.values(error.errors || {}).flat().filter((text) => typeof text === "string");
   const message = fields.length ? fields.join(" ") : error.message;
-  await tx("outbox", "readwrite", (store) => store.put({ ...item, error: message, errorStatus: error.status }));
+  await tx("outbox", "readwrite", (store) => store.put({
+    ...item, error: message, errorStatus: error.status, errorFields: error.errors || {},
+  }));
 }
 
 export function onChange(listener) {

@@ -5,7 +5,7 @@ import { ApiError, NetworkError, get, upload, uuid } from "./api.js";
 import { readCaptureTime } from "./exif.js";
 import { formatDate, lang, t } from "./i18n.js";
 import * as outbox from "./outbox.js";
-import { banner, errorMessage, h, isoWithOffset, newView, todayIn, yesNo } from "./ui.js";
+import { banner, emergencyNumber, errorMessage, h, isoWithOffset, newView, refusalView, refusals, todayIn, yesNo } from "./ui.js";
 
 const MAX_SIDE = 2048; // photos are shrunk on the phone: faster to send, still sharp for review
 const UNDO_REASON = "Undone by the patient"; // stored for the care team, who read English records
@@ -125,7 +125,7 @@ function careTeam(state) {
     h("h2", { id: "care-title" }, t("yourCareTeam")),
     h("p", { class: "care-name" }, name),
     button || h("p", { id: "no-phone" }, t("noPhone")),
-    h("p", { class: "hint" }, t("emergencyHint")));
+    h("p", { class: "hint" }, emergencyNumber() ? t("emergencyHintNumber", { number: emergencyNumber() }) : t("emergencyHint")));
 }
 
 function strength(course) {
@@ -156,8 +156,8 @@ function noticeCard(notice) {
   },
   h("p", { class: "notice-title" }, h("span", { "aria-hidden": "true" }, error ? "! " : notice.kind === "ok" ? "\u2713 " : ""), notice.title),
   ...(notice.lines || []).filter(Boolean).map((line) => h("p", {}, line)),
-  // The server's own words are English: marked so, for a screen reader reading Spanish.
-  notice.server ? h("p", { class: "server-words", lang: "en" }, notice.server) : null,
+  // What the server refused, in her words; its own English sentence where refusalView keeps it.
+  ...(notice.refusal ? refusals(notice.refusal).flatMap(refusalView) : []),
   notice.action || null);
 }
 
@@ -175,14 +175,9 @@ function show(state, mount, { title, notice = null, course = true, content = [] 
 
 function savedNotice(state, result, lines = []) {
   const at = clockTime(state);
-  if (result.kind === "error") return { kind: "error", title: t("notSavedTitle"), server: result.message };
+  if (result.kind === "error") return { kind: "error", title: t("notSavedTitle"), refusal: result };
   if (result.kind === "offline") return { kind: "offline", title: t("savedOfflineAt", { time: at }), lines: [...lines, t("sendLater")] };
   return { kind: "ok", title: t("savedAtTime", { time: at }), lines };
-}
-
-function refusal(error) {
-  const fields = Object.values(error.errors || {}).flat().filter((text) => typeof text === "string");
-  return fields.length ? fields.join(" ") : error.message;
 }
 
 function isKept(error) {
@@ -199,7 +194,7 @@ async function save(kind, body, blob = null) {
       await outbox.deliver(kind, body, blob);
       return { kind: "ok" };
     } catch (error) {
-      if (!isKept(error)) return { kind: "error", status: error.status, message: refusal(error) };
+      if (!isKept(error)) return { kind: "error", status: error.status, errors: error.errors, message: error.message };
     }
   }
   const seq = await outbox.add(kind, body, blob);
@@ -210,7 +205,7 @@ async function save(kind, body, blob = null) {
     if (item.error) {
       await outbox.discard(seq); // shown to her here, not kept to fail again
       banner(null);
-      return { kind: "error", status: item.errorStatus, message: item.error };
+      return { kind: "error", status: item.errorStatus, errors: item.errorFields, message: item.error };
     }
   }
   return { kind: "offline" };
@@ -308,9 +303,7 @@ export async function today(state, notice = null) {
 
   async function log(body, lines) {
     const result = await save("application", { id: uuid(), course: course.id, ...body });
-    again(result.kind === "error" && result.status === 409
-      ? { kind: "error", title: t("notSavedTitle"), lines: [t("contradiction")], server: result.message }
-      : savedNotice(state, result, lines));
+    again(savedNotice(state, result, lines)); // a 409 for the day: "undo that one first" (i18n.js REFUSALS)
   }
 
   async function undo(record) {
@@ -341,11 +334,13 @@ export async function today(state, notice = null) {
   } else if (applied.length >= expected) {
     stateText = expected > 1 ? t("allDoneToday", { n: expected }) : t("doneToday");
     stateClass = "state ok";
-  } else if (remaining <= 0) {
+  } else if (remaining <= 0 && !applied.length) {
     stateText = t("skippedToday");
     stateClass = "state";
   } else if (mine.length) {
-    stateText = t("partToday", { done: mine.length, n: expected });
+    // Twice a day, one applied: "1 of 2 applied today", and the second is still offered.
+    stateText = t("partToday", { done: applied.length, n: expected });
+    if (remaining <= 0) stateClass = "state";
   }
   const status = h("div", { class: stateClass, id: "today-state", role: "status" },
     h("p", { class: "state-text" }, stateText), rows.length ? h("ul", { class: "day-records", id: "today-records" }, rows) : null);
@@ -440,6 +435,20 @@ function scale(name, label, low, high) {
 
 const SIGNS = [["fever", "signFever"], ["pus", "signPus"], ["redness", "signRedness"]];
 
+// The emergency number (the server's setting) as a call button, with the words around it in her
+// language; the words alone when the server names no number.
+function emergencyCall() {
+  const number = emergencyNumber();
+  const href = phoneHref(number);
+  if (!href) return h("p", { class: "hint" }, t("emergencyHint"));
+  return h("div", { class: "emergency", id: "emergency" },
+    h("p", { id: "emergency-intro" }, t("emergencyIntro")),
+    h("a", { href, class: "button emergency-call", id: "call-emergency", "aria-describedby": "emergency-intro" },
+      h("span", { class: "call-icon", "aria-hidden": "true" }, "\u260E"),
+      h("span", { class: "call-text" }, h("span", { class: "call-label" }, `${t("callEmergency")} `),
+        h("span", { class: "call-number" }, number))));
+}
+
 // Fever, pus or spreading redness: not "saved, all fine" but a whole screen that says to call now.
 function callNow(state, mount, signs, result) {
   const button = callButton(state, { big: true });
@@ -447,7 +456,7 @@ function callNow(state, mount, signs, result) {
     h("h1", {}, t("callNowTitle")),
     // What to do first, then why.
     button || h("p", { class: "call-fallback", id: "no-phone" }, t("callNowNoPhone")),
-    h("p", { class: "hint" }, t("emergencyHint")),
+    emergencyCall(),
     h("p", {}, t("youSaid")),
     h("ul", { id: "red-flag-signs" }, signs.map((key) => h("li", {}, t(key)))),
     h("p", {}, t("callNowText")),
@@ -555,11 +564,12 @@ export async function photo(state, notice = null) {
   const retake = await latestRetake(state);
   let blob = null;
   let body = null;
-  const preview = h("img", { id: "preview", alt: "", hidden: true });
+  // A file the phone cannot show (not a picture at all) shows no broken image.
+  const preview = h("img", { id: "preview", alt: "", hidden: true, onerror: () => { preview.hidden = true; } });
   const when = h("p", { id: "photo-taken", class: "hint", hidden: true });
   const bar = h("span", {});
   const progress = h("div", { class: "progress", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": "0", "aria-label": t("uploading"), hidden: true }, bar);
-  const status = h("p", { id: "photo-status", role: "status" });
+  const status = h("div", { id: "photo-status", role: "status" });
   const note = h("textarea", { id: "photo-note", name: "note", rows: "3", maxlength: "2000" });
   const send = h("button", { type: "button", class: "big", id: "send-photo", disabled: true, onclick: () => sendPhoto() }, t("upload"));
   const takeText = h("span", {}, t("takePhotoButton"));
@@ -607,7 +617,7 @@ export async function photo(state, notice = null) {
         await outbox.add("photo", body, blob); // kept on the phone, sent when back online
         photo(state, { kind: "offline", title: t("savedOfflineAt", { time: clockTime(state) }), lines: [t("sendLater")] });
       } else {
-        status.textContent = `${t("notSavedTitle")}: ${refusal(error)}`;
+        status.replaceChildren(h("p", { class: "error" }, t("notSavedTitle")), ...refusals(error).flatMap(refusalView));
         send.disabled = false;
         send.textContent = t("retry");
       }
@@ -665,10 +675,14 @@ const DAY_KINDS = {
   none: ["", "dayNotExpected"],
 };
 
-function legend() {
+// A course of more than one application a day has days partly done: the legend says so too.
+function legend(days) {
+  const several = days.some((day) => day.expected > 1);
+  const kinds = ["applied", several ? "partial" : null, "skipped", "missed", "none"].filter(Boolean);
   return h("ul", { class: "legend", id: "legend", "aria-label": t("calendarLegend") },
-    ["applied", "skipped", "missed", "none"].map((kind) => h("li", {},
-      h("span", { class: `day ${kind}`, "aria-hidden": "true" }, DAY_KINDS[kind][0]), t(DAY_KINDS[kind][1]))));
+    kinds.map((kind) => h("li", {},
+      h("span", { class: `day ${kind}`, "aria-hidden": "true" }, DAY_KINDS[kind][0]),
+      kind === "partial" ? t("dayPartialLegend") : t(DAY_KINDS[kind][1]))));
 }
 
 function calendar(state, days) {
@@ -750,7 +764,7 @@ export async function history(state) {
   }));
   show(state, mount, { title: t("history"), content: [
     data.online ? null : offlineNote(data.savedAt),
-    h("h2", {}, t("calendar")), legend(), calendar(state, data.adherence.days),
+    h("h2", {}, t("calendar")), legend(data.adherence.days), calendar(state, data.adherence.days),
     h("h2", {}, t("gallery")), items.length ? h("ul", { class: "gallery", id: "gallery" }, items) : h("p", {}, t("noPhotos")),
   ] });
 }

@@ -1,6 +1,6 @@
 // Small DOM helpers: elements are built with textContent, never innerHTML, so nothing a user
 // typed can become markup.
-import { t } from "./i18n.js";
+import { lang, refusalText, t } from "./i18n.js";
 
 export function h(tag, attrs = {}, ...children) {
   const element = document.createElement(tag);
@@ -47,19 +47,61 @@ export function banner(message, kind = "error") {
     element.hidden = true;
     return;
   }
-  element.textContent = message;
+  if (typeof message === "string") element.textContent = message;
+  else element.replaceChildren(...[].concat(message));
   element.className = kind === "error" ? "banner" : "banner info";
   element.setAttribute("role", kind === "error" ? "alert" : "status");
   element.hidden = false;
   if (kind !== "error") bannerTimer = setTimeout(() => { element.hidden = true; }, 6000);
 }
 
+// What the server refused, one entry per field it named (or one for the request as a whole):
+// the reader's words for it when this app has them (i18n.js REFUSALS), and the server's sentence.
+// `error` is an ApiError, or what the outbox kept of one ({status, errors, message}).
+export function refusals(error) {
+  const found = Object.entries((error && error.errors) || {}).map(([name, messages]) => {
+    const server = [].concat(messages).filter((text) => typeof text === "string").join(" ");
+    return { field: name, server, text: refusalText(error.status, name, server) };
+  });
+  if (!found.length) {
+    const server = (error && error.message) || "";
+    found.push({ field: null, server, text: refusalText(error && error.status, null, server) });
+  }
+  return found;
+}
+
+// One refusal as the reader sees it. In English the server's sentence is shown only when the app
+// has no words of its own; in Spanish it is kept under "Detalles", marked as English.
+export function refusalView(item) {
+  const english = lang() === "en";
+  const server = item.server ? h("p", { class: "server-words", lang: "en" }, item.server) : null;
+  if (english) return [item.text ? h("p", { class: "refusal" }, item.text) : server].filter(Boolean);
+  return [h("p", { class: "refusal" }, item.text || t("refusedNoWords")),
+    server ? h("details", { class: "server-details" }, h("summary", {}, t("details")), server) : null].filter(Boolean);
+}
+
+// A refusal as one line of text (a confirm dialog, a status line): the reader's words, else the
+// server's sentence.
 export function errorMessage(error) {
   if (error && error.name === "NetworkError") return t("networkError");
-  if (error && error.errors && Object.keys(error.errors).length) {
-    return Object.entries(error.errors).map(([field, messages]) => `${field}: ${messages.join(" ")}`).join(" ");
+  if (error && typeof error.status === "number") {
+    return refusals(error).map((item) => item.text || item.server).filter(Boolean).join(" ") || t("somethingWrong");
   }
-  return (error && error.message) || t("somethingWrong");
+  return t("somethingWrong");
+}
+
+// An error in the banner: "No connection", or what the server refused, said as refusalView says it.
+export function showError(error) {
+  if (!error || error.name === "NetworkError" || typeof error.status !== "number") {
+    return banner(error && error.name === "NetworkError" ? t("networkError") : t("somethingWrong"));
+  }
+  return banner(refusals(error).flatMap(refusalView));
+}
+
+// The number the "call your care team now" card offers when the team cannot be reached: the
+// server's setting (TEND_EMERGENCY_NUMBER), written into the page by frontend/views.py.
+export function emergencyNumber() {
+  return (document.body && document.body.dataset.emergencyNumber || "").trim();
 }
 
 export function field(label, input, hint) {
