@@ -3,7 +3,7 @@
 import { ApiError, get, patch, post, uuid } from "./api.js";
 import { formatDate, lang, t, tIn } from "./i18n.js";
 import { EXUDATE, TISSUE, area, pushScore } from "./push.js";
-import { banner, errorMessage, field, h, isoWithOffset, localDateTimeValue, newView, todayIn } from "./ui.js";
+import { banner, errorMessage, field, h, isoWithOffset, localDateTimeValue, newView, refusalView, refusals, showError, todayIn } from "./ui.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const SEVERITY_ORDER = { high: 0, medium: 1, low: 2 };
@@ -146,7 +146,7 @@ export async function patients(state) {
       h("table", { id: "patients" }, h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("patients")),
         h("th", { scope: "col" }, t("adherence7")), h("th", { scope: "col" }, t("openAlerts")))), h("tbody", {}, rows)));
   } catch (error) {
-    banner(errorMessage(error));
+    showError(error);
   }
   return state;
 }
@@ -258,7 +258,7 @@ function alertList(alerts, { names = null, onCountChange = null } = {}) {
         if (!list.children.length) empty();
         if (onCountChange) onCountChange(list.children.length);
       } catch (error) {
-        banner(errorMessage(error));
+        showError(error);
       }
     } }, field(t("ackNote"), note), h("button", { type: "submit", class: "ack" }, h("span", { "aria-hidden": "true" }, "✓"), t("acknowledge")));
     const kind = ALERT_KINDS.includes(a.kind) ? t(`kind_${a.kind}`) : null;
@@ -287,33 +287,38 @@ export async function alerts(state) {
     mount(h("h1", {}, t("alerts"), count),
       alertList(list.results, { names, onCountChange: (n) => { count.textContent = n ? ` (${n})` : ""; } }));
   } catch (error) {
-    banner(errorMessage(error));
+    showError(error);
   }
   return state;
 }
 
 // --- The review form: new, or a correction of a saved review ----------------------------------------
-function checked(label, input) {
-  const wrap = field(label, input);
-  const error = h("p", { class: "error field-error", id: `${input.id}-error`, hidden: true });
+function checked(label, input, hint) {
+  const wrap = field(label, input, hint);
+  const error = h("div", { class: "error field-error", id: `${input.id}-error`, hidden: true });
   wrap.append(error);
   input.fieldError = error;
+  input.fieldHint = hint ? `${input.id}-hint` : null;
+  if (hint) input.setAttribute("aria-describedby", input.fieldHint);
   return wrap;
 }
 
+// `message`: a text, or nodes (a refusal as refusalView draws it).
 function setFieldError(input, message) {
   const error = input.fieldError;
-  if (!message) {
+  if (!message || (Array.isArray(message) && !message.length)) {
     error.hidden = true;
     error.textContent = "";
     input.removeAttribute("aria-invalid");
-    input.removeAttribute("aria-describedby");
+    if (input.fieldHint) input.setAttribute("aria-describedby", input.fieldHint);
+    else input.removeAttribute("aria-describedby");
     return;
   }
-  error.textContent = message;
+  if (typeof message === "string") error.textContent = message;
+  else error.replaceChildren(...message);
   error.hidden = false;
   input.setAttribute("aria-invalid", "true");
-  input.setAttribute("aria-describedby", error.id);
+  input.setAttribute("aria-describedby", [error.id, input.fieldHint].filter(Boolean).join(" "));
 }
 
 function choices(name, values, word, current) {
@@ -362,12 +367,12 @@ function reviewForm({ photo, review = null, last = null, onSaved, id = "review" 
   update();
   // The server refuses what cannot be (400 naming the field); the field says why, in her language
   // when the app knows the rule, else in the server's words.
-  const explain = (name, messages) => {
+  const explain = (name, messages, status) => {
     const { l, w } = values();
     if (name === "width_cm" && w === 0 && l > 0) return t("errWidthZero");
     if (name === "length_cm" && l === 0 && w > 0) return t("errLengthZero");
     if (name === "tissue_type" && l === 0 && w === 0 && tissue.value !== "closed") return t("errAreaZero");
-    return [].concat(messages).join(" ");
+    return refusals({ status, errors: { [name]: messages } }).flatMap(refusalView);
   };
   const save = async () => {
     const body = {
@@ -423,18 +428,18 @@ function reviewForm({ photo, review = null, last = null, onSaved, id = "review" 
         for (const [name, messages] of Object.entries(error.errors)) {
           const input = inputs[name];
           if (!input) {
-            rest.push(`${name}: ${[].concat(messages).join(" ")}`);
+            rest.push(name);
             continue;
           }
-          setFieldError(input, explain(name, messages));
+          setFieldError(input, explain(name, messages, error.status));
           first = first || input;
         }
         if (first) first.focus();
-        if (rest.length) banner(rest.join(" "));
+        if (rest.length) showError({ status: error.status, errors: Object.fromEntries(rest.map((name) => [name, error.errors[name]])) });
         else banner(t("checkFields"));
         return;
       }
-      banner(errorMessage(error));
+      showError(error);
     }
   } },
   h("div", { class: "row measure" }, checked(t("length"), length), checked(t("width"), width)),
@@ -467,7 +472,7 @@ function retakeForm(photo, patientLanguage, onDone, onCancel) {
       const answer = await post(`/api/v1/photos/${photo.id}/retake/`, { reason: reason.value.trim() });
       onDone(answer || photo, reason.value.trim());
     } catch (error) {
-      banner(errorMessage(error));
+      showError(error);
     }
   } }, h("h3", {}, t("askRetake")), presets, wrap,
   h("div", { class: "row" }, h("button", { type: "submit" }, t("sendRetake")),
@@ -614,7 +619,7 @@ export async function queue(state) {
     cards[0].openReview();
     mount(h("h1", {}, t("queue"), count), list);
   } catch (error) {
-    banner(errorMessage(error));
+    showError(error);
   }
   return state;
 }
@@ -808,7 +813,7 @@ function debridementForm(course, onSaved) {
       nodules.value = "0";
       await onSaved();
     } catch (error) {
-      banner(errorMessage(error));
+      showError(error);
     }
   } }, field(t("performedAt"), at), field(t("method"), method), field(t("nodules"), nodules),
   h("label", { class: "choice", for: "specimen" }, specimen, t("specimen")), field(t("comment"), notes),
@@ -833,10 +838,47 @@ async function reportsSection(course) {
       banner(t("reportRequested"), "info");
       await refresh();
     } catch (error) {
-      banner(errorMessage(error));
+      showError(error);
     }
   } }, t("requestReport"));
   return card("reports-card", t("reports"), request, list);
+}
+
+// The clinic's name and phone that her app shows on every screen (a tel: link): set here by her
+// nurse or physician. The server checks the phone; its refusal is said beside the field.
+function contactCard(person) {
+  const now = h("p", { class: "contact-now", id: "contact-now" });
+  const drawNow = () => {
+    const words = [person.care_team_name, person.care_team_phone].filter(Boolean).join(" · ");
+    now.textContent = words || t("contactNone");
+  };
+  drawNow();
+  const name = h("input", { name: "care_team_name", maxlength: "120", autocomplete: "off", value: person.care_team_name || "" });
+  const phone = h("input", { name: "care_team_phone", type: "tel", maxlength: "32", autocomplete: "off", value: person.care_team_phone || "" });
+  const inputs = { care_team_name: name, care_team_phone: phone };
+  const done = h("p", { class: "state ok", id: "contact-saved", role: "status", hidden: true });
+  const form = h("form", { id: "contact", onsubmit: async (event) => {
+    event.preventDefault();
+    done.hidden = true;
+    for (const input of Object.values(inputs)) setFieldError(input, null);
+    try {
+      const updated = await patch(`/api/v1/patients/${person.id}/`, { care_team_name: name.value.trim(), care_team_phone: phone.value.trim() });
+      Object.assign(person, updated);
+      name.value = person.care_team_name || "";
+      phone.value = person.care_team_phone || "";
+      drawNow();
+      done.textContent = t("contactSaved");
+      done.hidden = false;
+    } catch (error) {
+      const named = error instanceof ApiError ? Object.keys(error.errors).filter((key) => inputs[key]) : [];
+      if (!named.length) return showError(error);
+      for (const key of named) setFieldError(inputs[key], refusals({ status: error.status, errors: { [key]: error.errors[key] } }).flatMap(refusalView));
+      inputs[named[0]].focus();
+    }
+  } }, checked(t("clinicName"), name), checked(t("clinicPhone"), phone, t("clinicPhoneHint")),
+  h("button", { type: "submit", id: "contact-submit" }, t("save")), done);
+  return card("contact-card", t("careContact"), now, h("p", { class: "hint" }, t("contactHint")),
+    h("details", { class: "change", id: "contact-details" }, h("summary", {}, t("changeContact")), form));
 }
 
 function courseWords(course) {
@@ -859,7 +901,7 @@ function courseChangeForm(course, onSaved) {
       banner(t("saved"), "info");
       await onSaved(course);
     } catch (error) {
-      banner(errorMessage(error));
+      showError(error);
     }
   } }, field(t("status"), status), field(t("endDate"), end), field(t("instructions"), instructions),
   h("button", { type: "submit" }, t("save")));
@@ -878,7 +920,7 @@ function courseForm(person, inForce, onSaved) {
     start_date: h("input", { name: "start_date", type: "date", value: todayIn(person.timezone), required: true }),
     instructions: h("textarea", { name: "instructions", rows: "3", maxlength: "4000" }),
   };
-  const error = h("p", { class: "error", id: "prescribe-error", role: "alert" });
+  const error = h("div", { class: "error", id: "prescribe-error", role: "alert" });
   const previous = inForce ? h("fieldset", { id: "previous-course" },
     h("legend", {}, t("inForceLegend")),
     h("p", { class: "hint", id: "previous-course-hint" }, `${courseWords(inForce)} — ${t(inForce.status)}, ${t("since")} ${formatDate(inForce.start_date)}. ${t("inForceHint")}`),
@@ -886,7 +928,7 @@ function courseForm(person, inForce, onSaved) {
       h("input", { type: "radio", name: "previous_status", value, required: true, "aria-describedby": "previous-course-hint" }), t(`becomes_${value}`)))) : null;
   const form = h("form", { id: "prescribe", onsubmit: async (event) => {
     event.preventDefault();
-    error.textContent = "";
+    error.replaceChildren();
     const body = {
       id: uuid(), patient: person.id, medication: inputs.medication.value,
       concentration_percent: inputs.concentration_percent.value, vehicle: inputs.vehicle.value,
@@ -900,12 +942,12 @@ function courseForm(person, inForce, onSaved) {
       await onSaved(created);
     } catch (failure) {
       if (failure instanceof ApiError && failure.status === 409) {
-        error.textContent = `${t("courseConflict")} ${[].concat(failure.errors.patient || failure.message).join(" ")}`;
+        error.replaceChildren(h("p", {}, t("courseConflict")), ...refusals(failure).flatMap(refusalView));
         error.setAttribute("tabindex", "-1");
         error.focus();
         return;
       }
-      banner(errorMessage(failure));
+      showError(failure);
     }
   } },
   previous, field(t("medication"), inputs.medication), field(t("concentration"), inputs.concentration_percent),
@@ -967,8 +1009,7 @@ export async function patient(state, id) {
         h("p", { class: "facts", id: "patient-facts" },
           age !== null ? t("ageYears", { n: age, year: person.birth_year }) : null, " · ",
           `${t("languageIs")}: ${languageName(person.language)}`, " · ", person.timezone),
-        person.care_team_name || person.care_team_phone
-          ? h("p", { class: "hint" }, `${t("careContact")}: ${[person.care_team_name, person.care_team_phone].filter(Boolean).join(", ")}`) : null,
+        contactCard(person),
         card("open-alerts", t("openAlerts"), alertList(open.results))];
       if (shown) {
         const [adherence, photos, symptoms, debridements, applications] = await Promise.all([
@@ -1001,6 +1042,6 @@ export async function patient(state, id) {
     };
     mount(...present(...await draw()));
   } catch (error) {
-    banner(errorMessage(error));
+    showError(error);
   }
 }
