@@ -60,6 +60,7 @@ bench: $(BIN)/.bench
 	$(BIN)/python bench/http_load.py $(BENCH_HTTP_ARGS)
 	$(BIN)/python bench/photos.py $(BENCH_PHOTOS_ARGS)
 	$(BIN)/python bench/reports.py $(BENCH_REPORTS_ARGS)
+	$(BIN)/python bench/reminder_scan.py $(BENCH_REMINDER_ARGS)
 	$(BIN)/python bench/results.py
 
 # Smoke runs of the same (a few minutes): bench/results/*-quick.json and RESULTS-quick.md, never

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from celery import Task, shared_task
 
 from tracker import imaging
-from tracker.services import alert_rules, photos, reports
+from tracker.services import alert_rules, notifications, photos, reminders, reports
 from tracker.services.auth import credentials_purge_expired
 
 PHOTO_MAX_RETRIES = 5
@@ -80,3 +80,29 @@ def create_weekly_reports() -> int:
 @shared_task(name="tracker.tasks.requeue_stale_reports")
 def requeue_stale_reports() -> int:
     return reports.reports_requeue_stale()
+
+
+@shared_task(name="tracker.tasks.scan_due_reminders")
+def scan_due_reminders() -> int:
+    return reminders.reminders_due_scan()
+
+
+@shared_task(name="tracker.tasks.send_push")
+def send_push(delivery_id: str) -> str:
+    """Send one push message; a retry is the sweeper's, after the backoff the row records."""
+    return notifications.delivery_send(delivery_id)
+
+
+@shared_task(name="tracker.tasks.notify_alert")
+def notify_alert(alert_id: str) -> bool:
+    return notifications.alert_notify(alert_id)
+
+
+@shared_task(name="tracker.tasks.requeue_pending_deliveries")
+def requeue_pending_deliveries() -> int:
+    return notifications.deliveries_requeue_pending()
+
+
+@shared_task(name="tracker.tasks.notify_unnotified_alerts")
+def notify_unnotified_alerts() -> int:
+    return notifications.alerts_notify_unnotified()

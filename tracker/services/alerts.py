@@ -9,6 +9,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from tracker import queue
 from tracker.models import Alert, AlertKind, AlertStatus, TreatmentCourse, User
 
 
@@ -21,9 +22,13 @@ def alert_raise(*, course: TreatmentCourse, kind: AlertKind, severity: str, deta
         return None
     try:
         with transaction.atomic():
-            return Alert.objects.create(course=course, patient_id=course.patient_id, kind=kind,
-                                        severity=severity, detail=detail, facts=facts or {},
-                                        source_type=source_type, source_id=source_id)
+            alert = Alert.objects.create(course=course, patient_id=course.patient_id, kind=kind,
+                                         severity=severity, detail=detail, facts=facts or {},
+                                         source_type=source_type, source_id=source_id)
+            # The care team is told once the alert is committed (alerts_notify_unnotified tells
+            # them if the broker cannot take this).
+            queue.nudge_on_commit(queue.NOTIFY_ALERT, alert.pk)
+            return alert
     except IntegrityError:
         return None  # a concurrent raiser opened it first
 
