@@ -198,6 +198,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tracker.tasks.requeue_stale_photos",
         "schedule": float(TEND_SWEEP_INTERVAL_SECONDS),
     },
+    # Push messages a 429/5xx left for later, or a broker outage left unsent.
+    "requeue-pending-deliveries": {
+        "task": "tracker.tasks.requeue_pending_deliveries",
+        "schedule": float(TEND_SWEEP_INTERVAL_SECONDS),
+    },
+    # Alerts whose care team was not told (a broker outage, an e-mail server down).
+    "notify-unnotified-alerts": {
+        "task": "tracker.tasks.notify_unnotified_alerts",
+        "schedule": float(TEND_SWEEP_INTERVAL_SECONDS),
+    },
 }
 # A photo still `processing` this long after it was enqueued is enqueued again. Processing a 48 MP
 # photo takes about a second; minutes leave room for a backlog without doubling work.
@@ -230,6 +240,11 @@ TEND_PUSH_SERVICES = env_list("TEND_PUSH_SERVICES", [
     "https://*.notify.windows.com",
 ])
 TEND_REMINDER_INTERVAL_SECONDS = env_int("TEND_REMINDER_INTERVAL_SECONDS", 60, minimum=1)
+# Beat looks for the reminders whose wall-clock time has come, in each patient's zone.
+CELERY_BEAT_SCHEDULE["scan-due-reminders"] = {
+    "task": "tracker.tasks.scan_due_reminders",
+    "schedule": float(TEND_REMINDER_INTERVAL_SECONDS),
+}
 # A reminder found later than this after its time is dropped: a reminder at 20:00 that arrives at
 # 23:30 wakes her and no longer helps.
 TEND_REMINDER_LATE_MINUTES = env_int("TEND_REMINDER_LATE_MINUTES", 60, minimum=1)
