@@ -153,6 +153,9 @@ const STRINGS = {
     refusedCourseClosed: "This treatment is paused or has ended: nothing new can be recorded on it.",
     refusedReason: "Say why.", refusedSkipReason: "Say why it was skipped.",
     refusedEndBeforeStart: "The end date is before the start date.",
+    refusedSignedOut: "You have been signed out: the session ended. Sign in again.",
+    refusedNotAllowed: "This account may not do this.",
+    refusedNotFound: "Not found: it may have been removed, or it is not yours to see.",
     // The care team's contact, set on her clinical page.
     contactHint: "Her app shows this name and phone on every screen, and offers the phone as a call button.",
     contactNone: "Not set yet: her app asks her to get the number at her next visit.",
@@ -317,6 +320,9 @@ const STRINGS = {
     refusedCourseClosed: "Este tratamiento está en pausa o ha terminado: no admite registros nuevos.",
     refusedReason: "Indique el motivo.", refusedSkipReason: "Indique por qué no se aplicó.",
     refusedEndBeforeStart: "La fecha de fin es anterior a la de inicio.",
+    refusedSignedOut: "Se ha cerrado la sesión. Vuelva a entrar.",
+    refusedNotAllowed: "Esta cuenta no puede hacer esto.",
+    refusedNotFound: "No se encuentra: puede que se haya borrado, o que no le corresponda verlo.",
     // El contacto del equipo, en la ficha clínica.
     contactHint: "Su aplicación muestra este nombre y este teléfono en cada pantalla, y ofrece el teléfono como botón de llamada.",
     contactNone: "Aún sin indicar: su aplicación le pide que pida el número en la próxima visita.",
@@ -354,6 +360,7 @@ const REFUSALS = {
   "400 reason": [[/^Say why/, "refusedReason"]],
   "400 skip_reason": [[/^Say why/, "refusedSkipReason"]],
   "400 end_date": [[/before it starts/, "refusedEndBeforeStart"]],
+  401: "refusedSignedOut", 403: "refusedNotAllowed", 404: "refusedNotFound",
 };
 
 // A refusal in the reader's language, or null when this app has no words for it.
