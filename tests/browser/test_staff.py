@@ -556,6 +556,10 @@ def test_her_nurse_sets_the_clinics_name_and_phone_a_bad_phone_is_refused_beside
     assert error.is_hidden() and phone.get_attribute("aria-invalid") is None
     in_view(page, "#contact-saved")
     assert page.locator("#contact-now").inner_text() == f"{words['name']} · {words['phone']}"
+    if size == "phone":  # the card whole in one window: what her app shows now, and "Saved."
+        page.locator("#contact-card").evaluate("(card) => card.scrollIntoView({block: 'start'})")
+        in_view(page, "#contact-now")
+        in_view(page, "#contact-saved")
     patient.refresh_from_db()
     assert (patient.care_team_name, patient.care_team_phone) == (words["name"], words["phone"])
     shot = f"staff-contact-saved-{size}-{language}"
