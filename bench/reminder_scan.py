@@ -169,14 +169,14 @@ def explain(now: dt.datetime) -> str:
 
 def _statement(sql: str) -> str:
     """Which step of the scan a statement is."""
-    text = " ".join(sql.split())[:200]
-    for marker, name in (("FROM \"tracker_remindertime\"", "find"), ("tracker_coursepause", "pauses"),
-                         ("tracker_application", "logged"), ("WITH found", "claim and deliver"),
-                         ("UPDATE tracker_remindertime", "advance"),
-                         ("UPDATE \"tracker_pushdelivery\"", "stamp")):
-        if marker in text:
+    text = " ".join(sql[:300].split())
+    for prefix, name in (("WITH found", "claim and deliver"), ("UPDATE tracker_remindertime", "advance"),
+                         ("SELECT a.course_id", "logged"), ('SELECT "tracker_coursepause"', "pauses"),
+                         ('SELECT "tracker_remindertime"', "find"),
+                         ('UPDATE "tracker_pushdelivery"', "stamp")):
+        if text.startswith(prefix):
             return name
-    return text[:40]
+    return text.split(" ", 1)[0]  # BEGIN, COMMIT
 
 
 def timed_scan(now: dt.datetime) -> dict[str, Any]:
@@ -188,16 +188,17 @@ def timed_scan(now: dt.datetime) -> dict[str, Any]:
 
     before = PushDelivery.objects.count(), ReminderOccurrence.objects.count()
     with CaptureQueriesContext(connection) as queries:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         handled = reminders_due_scan(now=now)
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     deliveries = PushDelivery.objects.count() - before[0]
     split: dict[str, float] = {}
     for query in queries.captured_queries:
         name = _statement(query["sql"])
         split[name] = split.get(name, 0.0) + float(query["time"]) * 1000
-    split["rest (Python, COMMIT)"] = elapsed * 1000 - sum(split.values())
-    return {"ms": elapsed * 1000, "handled": handled, "queries": len(queries), "split_ms": split,
+    split["Python, fetching rows"] = elapsed * 1000 - sum(split.values())
+    return {"ms": elapsed * 1000, "cpu_ms": cpu * 1000, "handled": handled,
+            "queries": len(queries), "split_ms": split,
             "deliveries": deliveries, "occurrences": ReminderOccurrence.objects.count() - before[1],
             "pending_enqueued": PushDelivery.objects.filter(enqueued_at__isnull=False,
                                                             created_at=now).count()}
@@ -244,6 +245,9 @@ def main() -> int:
                 "patients": scale, "reminder_times": samples[0]["handled"],
                 "runs_ms": [round(s["ms"], 1) for s in samples], "median_ms": round(median, 1),
                 "us_per_patient": round(median * 1000 / scale, 1),
+                # This process's CPU (Python and the driver), steadier than wall time on a busy
+                # machine; PostgreSQL's own time is in the split.
+                "median_cpu_ms": round(statistics.median(s["cpu_ms"] for s in samples), 1),
                 "queries_per_scan": samples[0]["queries"],
                 "split_median_ms": {name: round(statistics.median(s["split_ms"].get(name, 0.0)
                                                                   for s in samples), 1)
@@ -266,10 +270,13 @@ def main() -> int:
 
         small, large = figures[str(scales[0])], figures[str(scales[-1])]
         growth = large["us_per_patient"] / small["us_per_patient"]
-        print("\n  patients  reminder times  median ms   µs/patient  queries  runs (ms)")
+        print(f"\n  load average before: {load_before}, after: {_common.load_average()} "
+              f"({os.cpu_count()} CPUs)")
+        print("  patients  reminder times  median ms   µs/patient  CPU ms  queries  runs (ms)")
         for row in figures.values():
             print(f"  {row['patients']:8,}  {row['reminder_times']:14,}  {row['median_ms']:9.1f}  "
-                  f"{row['us_per_patient']:11.1f}  {row['queries_per_scan']:7}  {row['runs_ms']}")
+                  f"{row['us_per_patient']:11.1f}  {row['median_cpu_ms']:6.0f}  "
+                  f"{row['queries_per_scan']:7}  {row['runs_ms']}")
         for row in figures.values():
             print(f"  split at {row['patients']:,} (median ms): " + ", ".join(
                 f"{name} {ms:.0f}" for name, ms in row["split_median_ms"].items()))

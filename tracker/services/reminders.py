@@ -246,17 +246,26 @@ def found_query(now: dt.datetime) -> QuerySet[ReminderTime, tuple[Any, ...]]:
             .values_list(*_FOUND_COLUMNS)[:SCAN_BATCH])
 
 
+# The course's columns the scan reads, in the model's order, as Model.from_db takes them.
+_COURSE_COLUMNS = [field.attname for field in TreatmentCourse._meta.concrete_fields
+                   if field.attname in {"id", "patient_id", "status", "reminders_enabled",
+                                        "applications_per_day", "start_date", "end_date"}]
+
+
 def _found(now: dt.datetime) -> list[_Found]:
-    """The due times, and a course object each, which the adherence schedule reads."""
+    """The due times, and a course object each (from_db: as loaded, without the defaults of the
+    columns not read), which the adherence schedule reads."""
     courses: dict[uuid.UUID, TreatmentCourse] = {}
     found = []
     for (pk, at, due_at, day, course_id, status, enabled, per_day, start, end, patient_id, tz,
          language) in found_query(now):
         course = courses.get(course_id)
         if course is None:
-            course = courses[course_id] = TreatmentCourse(
-                id=course_id, patient_id=patient_id, status=status, reminders_enabled=enabled,
-                applications_per_day=per_day, start_date=start, end_date=end)
+            values = {"id": course_id, "patient_id": patient_id, "status": status,
+                      "reminders_enabled": enabled, "applications_per_day": per_day,
+                      "start_date": start, "end_date": end}
+            course = courses[course_id] = TreatmentCourse.from_db(
+                connection.alias, _COURSE_COLUMNS, [values[name] for name in _COURSE_COLUMNS])
         found.append(_Found(pk=pk, at=at, due_at=due_at, day=day or clock.local_date(due_at, tz),
                             course=course, patient_id=patient_id, timezone=tz, language=language))
     return found
