@@ -84,6 +84,7 @@ ERROR_DESCRIPTIONS = {
     413: "The body is larger than this server takes.",
     415: "The body's Content-Type, or the uploaded file's type, is not one this operation takes.",
     429: "Too many failed attempts: try again after `Retry-After` seconds.",
+    503: "This server is not set up for it (Web Push without a VAPID key).",
 }
 ERROR_HEADERS: dict[int, dict[str, Any]] = {
     401: {"WWW-Authenticate": {"schema": {"type": "string"},
@@ -109,6 +110,8 @@ RESOURCES: dict[str, tuple[str, str]] = {
     "auth": ("sign-in", "sign-ins"),
     "me": ("signed-in user", "signed-in users"),
     "review-queue": ("photo awaiting review", "photos awaiting review"),
+    "caregivers": ("caregiver", "caregivers"),
+    "push": ("push subscription", "push subscriptions"),
 }
 # A viewset action's summary: {a} is the resource in the singular with its article, {many} the
 # plural. An action not named here is summarized by its handler's docstring.
@@ -135,6 +138,13 @@ ACTION_SUMMARIES = {
     "retry": "Process a failed photo again",
     "retake": "Ask the patient for a new photo instead of this one",
     "pdf": "Get the PDF of {a}",
+    "caregivers": "List the caregivers of {a}",
+    "caregiver_invite": "Invite a caregiver of {a}",
+    "reminders": "Get the reminder times of {a}",
+    "reminders_update": "Set the reminder times of {a}",
+    "reminder_deliveries": "List the reminder messages of {a} and what became of them",
+    "test": "Send a test notification to each of the user's own devices",
+    "caregivers.destroy": "Revoke a caregiver's access",
     # A resource's own word for an action, as "collection.action".
     "photos.create": "Upload a photo",
 }
@@ -148,6 +158,12 @@ VIEW_OPERATIONS: dict[tuple[str, str], tuple[str, tuple[int, ...]]] = {
     ("auth/logout/", "POST"): ("Sign out: revoke the token, or end the session", ()),
     ("auth/activate/", "POST"): ("Activate a patient's account with her one-time code", (429,)),
     ("me/", "GET"): ("Get the signed-in user", ()),
+    ("push/public-key/", "GET"): ("Get the server's VAPID public key", (503,)),
+}
+# Errors a viewset action answers beyond what the general rules give.
+ACTION_ERRORS: dict[tuple[str, str], tuple[int, ...]] = {
+    # No device subscribed (400), or no VAPID key on this server (503).
+    ("push/subscriptions/test/", "POST"): (400, 503),
 }
 _LIBRARIES = ("rest_framework", "django", "drf_spectacular")
 
@@ -311,6 +327,7 @@ class TendAutoSchema(AutoSchema):
             statuses.add(409)
         if (view_operation := self._view_operation()) is not None:
             statuses |= set(view_operation[1])
+        statuses |= set(ACTION_ERRORS.get((self.path.removeprefix(API_PREFIX), self.method), ()))
         return statuses
 
     def _takes_client_id(self) -> bool:

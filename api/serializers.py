@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import operator
+import re
 import uuid
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.db import models
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
@@ -19,6 +22,7 @@ from tracker.models import (
     Alert,
     Application,
     ApplicationStatus,
+    Caregiver,
     CourseStatus,
     Debridement,
     DebridementMethod,
@@ -28,6 +32,8 @@ from tracker.models import (
     Patient,
     Photo,
     PhotoStatus,
+    PushDelivery,
+    PushSubscription,
     RecordVersion,
     Report,
     ReportStatus,
@@ -140,15 +146,16 @@ class UserSerializer(ModelSerializer):
         fields = ["id", "username", "role", "display_name", "patient_id", "language"]
 
     def get_language(self, user: User) -> str | None:
-        """The patient's language, which the app speaks by default."""
-        profile = access.patient_profile(user)
+        """The patient's language, which the app speaks by default (to her caregiver too)."""
+        profile = access.acting_for(user)
         return profile.language if profile else None
 
     def get_role(self, user: User) -> str:
         return access.role_of(user)
 
     def get_patient_id(self, user: User) -> str | None:
-        profile = access.patient_profile(user)
+        """The patient she is, or, for a caregiver, the one she cares for."""
+        profile = access.acting_for(user)
         return str(profile.pk) if profile else None
 
 
@@ -337,8 +344,21 @@ _RECORD_COMMON = ["id", "course", "patient", "local_date", "notes", "recorded_by
                   "entered_in_error_reason"]
 
 
+class RecordedBySerializer(serializers.Serializer):
+    """Who recorded something: the patient, her caregiver, or someone of her care team."""
+
+    id = serializers.UUIDField()
+    display_name = serializers.CharField()
+    role = serializers.ChoiceField(choices=Role.choices)
+
+    def to_representation(self, user: User) -> dict[str, Any]:
+        return {"id": str(user.pk), "display_name": user.display_name or user.username,
+                "role": access.role_of(user)}
+
+
 class RecordSerializer(ModelSerializer):
     entered_in_error = serializers.SerializerMethodField()
+    recorded_by = RecordedBySerializer(read_only=True)
 
     def get_entered_in_error(self, record: Any) -> bool:
         return record.entered_in_error_at is not None
@@ -587,3 +607,97 @@ class PatientOverviewSerializer(serializers.Serializer):
     applied_7d = serializers.IntegerField()
     adherence_7d_percent = serializers.FloatField(allow_null=True)
     open_alerts = serializers.IntegerField()
+
+
+# --- Caregivers -----------------------------------------------------------------------------------
+class CaregiverInputSerializer(InputSerializer):
+    display_name = text(120)
+    relationship = text(60, required=False, allow_blank=True)
+
+
+class CaregiverSerializer(ModelSerializer):
+    class Meta:
+        model = Caregiver
+        fields = ["id", "patient", "display_name", "relationship", "status", "created_at",
+                  "activated_at", "revoked_at"]
+
+
+class CaregiverCreatedSerializer(CaregiverSerializer):
+    activation_code = serializers.CharField()
+
+    class Meta(CaregiverSerializer.Meta):
+        fields = [*CaregiverSerializer.Meta.fields, "activation_code"]
+
+
+# --- Web Push and reminders -----------------------------------------------------------------------
+class PublicKeySerializer(serializers.Serializer):
+    public_key = serializers.CharField()
+
+
+class PushKeysSerializer(InputSerializer):
+    p256dh = serializers.CharField(max_length=100)
+    auth = serializers.CharField(max_length=32)
+
+
+class PushSubscriptionInputSerializer(InputSerializer):
+    endpoint = serializers.CharField(max_length=2048)
+    keys = PushKeysSerializer()
+    # PushSubscription.toJSON() also carries this; Tend has no use for it.
+    expirationTime = serializers.FloatField(required=False, allow_null=True)
+
+
+class PushSubscriptionSerializer(ModelSerializer):
+    class Meta:
+        model = PushSubscription
+        fields = ["id", "endpoint", "created_at", "updated_at", "last_success_at"]
+
+
+@extend_schema_field({"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$",
+                     "example": "20:00"})
+class WallClockTimeField(serializers.Field):
+    """A wall-clock time "HH:MM" (24 h) in the patient's zone."""
+
+    default_error_messages = {"invalid": 'Must be a time "HH:MM" from 00:00 to 23:59.'}
+
+    def to_internal_value(self, data: Any) -> dt.time:
+        if not isinstance(data, str) or not _HH_MM.fullmatch(data):
+            self.fail("invalid")
+        hours, minutes = int(data[:2]), int(data[3:])
+        if hours > 23 or minutes > 59:
+            self.fail("invalid")
+        return dt.time(hours, minutes)
+
+    def to_representation(self, value: dt.time) -> str:
+        return value.strftime("%H:%M")
+
+
+_HH_MM = re.compile(r"[0-9]{2}:[0-9]{2}")
+
+
+class ReminderSettingsInputSerializer(InputSerializer):
+    enabled = StrictBooleanField()
+    times = serializers.ListField(child=WallClockTimeField(), max_length=4, allow_empty=True)
+
+
+class ReminderSettingsSerializer(serializers.Serializer):
+    enabled = serializers.BooleanField()
+    times = serializers.ListField(child=serializers.CharField())
+    timezone = serializers.CharField()
+
+
+class PushDeliverySerializer(ModelSerializer):
+    reminder_time = serializers.SerializerMethodField()
+    local_date = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PushDelivery
+        fields = ["id", "kind", "reminder_time", "local_date", "subscription", "push_service",
+                  "user", "outcome", "attempts", "status_code", "created_at", "sent_at"]
+
+    def get_reminder_time(self, delivery: PushDelivery) -> str | None:
+        occurrence = delivery.occurrence
+        return occurrence.reminder_time.strftime("%H:%M") if occurrence else None
+
+    def get_local_date(self, delivery: PushDelivery) -> dt.date | None:
+        occurrence = delivery.occurrence
+        return occurrence.local_date if occurrence else None

@@ -404,11 +404,16 @@ SPECTACULAR_SETTINGS = {
         {"name": "reports", "description": "Progress reports (PDF)."},
         {"name": "alerts", "description": "What the care team must look at."},
         {"name": "audit-events", "description": "Who read or changed what."},
+        {"name": "caregivers", "description": "People who help a patient, with her own access."},
+        {"name": "push", "description": "Web Push: the server's key, a user's own devices."},
     ],
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "tracker.models.Role",
         "LanguageEnum": "tracker.models.Language",
         "StaffRoleEnum": ["nurse", "physician"],
+        "CaregiverStatusEnum": "tracker.models.CaregiverStatus",
+        "DeliveryOutcomeEnum": "tracker.models.DeliveryOutcome",
+        "PushKindEnum": "tracker.models.PushKind",
     },
 }
 

@@ -21,6 +21,15 @@ os.environ["TEND_TEST_RUN_ID"] = _run
 # Files a test writes (private storage, static) go to a folder of this run, never to ./var.
 os.environ.setdefault("TEND_DATA_DIR", tempfile.mkdtemp(prefix="tend-test-"))
 (Path(os.environ["TEND_DATA_DIR"]) / "static").mkdir(parents=True, exist_ok=True)
+if "TEND_VAPID_PRIVATE_KEY" not in os.environ:
+    # A Web Push key of this run's own, inherited by the workers a test starts.
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    os.environ["TEND_VAPID_PRIVATE_KEY"] = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()).decode()
+os.environ.setdefault("TEND_VAPID_SUBJECT", "mailto:tests@tend.invalid")
 os.environ.setdefault(
     "REDIS_URL", os.environ.get("TEND_TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
 )

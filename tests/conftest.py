@@ -112,6 +112,16 @@ def make_patient(*, name: str, username: str, tz: str, team: list[User]) -> tupl
     return patient, user
 
 
+def make_caregiver(patient: Patient, *, username: str, invited_by: User | None = None,
+                   name: str = "Clara Mercer") -> User:
+    """An active caregiver of the patient (invited by the patient herself unless told)."""
+    inviter = invited_by or patient.user
+    assert inviter is not None
+    _, code = people.caregiver_invite(patient=patient, display_name=name, relationship="daughter",
+                                      invited_by=inviter)
+    return people.patient_activate(activation_code=code, username=username, password=PASSWORD)
+
+
 def retire_courses(patient: Patient) -> None:
     """Stop the patient's courses in force, as if long ago, for a test that prescribes her a
     course of its own (a patient has one course in force at a time)."""

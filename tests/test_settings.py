@@ -54,6 +54,10 @@ def production_env(data_dir: Path, **overrides: str | None) -> dict[str, str]:
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_ALLOWED_HOSTS="tend.example.org",
         TEND_DATA_DIR=str(data_dir),
+        # Web Push on: the run's own key (config/settings_test.py makes one).
+        TEND_VAPID_PRIVATE_KEY=os.environ["TEND_VAPID_PRIVATE_KEY"],
+        TEND_VAPID_SUBJECT="mailto:care@clinic.example.org",
+        TEND_PUBLIC_URL="https://tend.example.org",
     )
     for name, value in overrides.items():
         if value is None:
@@ -72,6 +76,14 @@ def test_check_deploy_passes_with_production_settings(tmp_path):
     result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], production_env(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_says_when_web_push_is_off(tmp_path):
+    """Without a VAPID key Tend runs, without reminders: the check says so, as information."""
+    env = production_env(tmp_path, TEND_VAPID_PRIVATE_KEY=None, TEND_VAPID_SUBJECT=None)
+    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "tend.I001" in result.stdout + result.stderr
 
 
 def test_check_deploy_would_catch_a_weak_secret(tmp_path):

@@ -79,7 +79,7 @@ class SessionView(_PublicView):
         user = request.user if request.user is not None and request.user.is_authenticated else None
         if user is None:
             return Response({"user": None})
-        profile = access.patient_profile(user)
+        profile = access.acting_for(user)
         self.audit.touch("user", user.pk, profile.pk if profile else None)
         return Response({"user": UserSerializer(user).data})
 
@@ -132,7 +132,8 @@ class ActivateView(_PublicView):
         self.audit.action = "activate"
         user = patient_activate(ip=client_ip(request), **values)
         self.audit.actor = user
-        self.audit.touch("user", user.pk, user.patient_profile.pk)
+        patient = access.acting_for(user)
+        self.audit.touch("user", user.pk, patient.pk if patient else None)
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
@@ -141,6 +142,6 @@ class MeView(AuditedAPIView):
 
     @extend_schema(responses={200: UserSerializer})
     def get(self, request: Request) -> Response:
-        profile = access.patient_profile(self.user)
+        profile = access.acting_for(self.user)
         self.audit.touch("user", self.user.pk, profile.pk if profile else None)
         return Response(UserSerializer(self.user).data)

@@ -17,16 +17,19 @@ from api.serializers import (
     CourseSerializer,
     CourseUpdateSerializer,
     PeriodSerializer,
+    PushDeliverySerializer,
     RecordVersionSerializer,
+    ReminderSettingsInputSerializer,
+    ReminderSettingsSerializer,
     ReportRequestSerializer,
     ReportSerializer,
     TimelineEntrySerializer,
 )
 from tracker.access import Action
-from tracker.models import CourseStatus, TreatmentCourse
+from tracker.models import CourseStatus, PushDelivery, PushKind, TreatmentCourse
 from tracker.selectors.adherence import course_adherence
 from tracker.selectors.timeline import CourseTimeline
-from tracker.services import courses, reports
+from tracker.services import courses, reminders, reports
 
 
 class CourseFilter(filters.FilterSet):
@@ -43,10 +46,15 @@ class CourseViewSet(TendViewSet):
     serializer_class = CourseSerializer
     filterset_class = CourseFilter
     audit_object_type = "course"
-    http_method_names = ["get", "post", "patch", "head", "options"]
+    # PUT only for a course's reminder times: a course itself is changed by PATCH.
+    http_method_names = ["get", "post", "patch", "put", "head", "options"]
     required_actions = {"create": Action.COURSE_PRESCRIBE, "partial_update": Action.COURSE_CHANGE,
-                        "reports": Action.REPORT_REQUEST}
-    audit_actions = {"reports": "report_request"}
+                        "reports": Action.REPORT_REQUEST,
+                        "reminders_update": Action.REMINDER_CHANGE,
+                        "reminder_deliveries": Action.DELIVERY_READ}
+    audit_actions = {"reports": "report_request", "reminders": "reminders_read",
+                     "reminders_update": "reminders_update",
+                     "reminder_deliveries": "reminder_deliveries_list"}
 
     def base_queryset(self) -> QuerySet[TreatmentCourse]:
         return TreatmentCourse.objects.select_related("patient")
@@ -102,3 +110,29 @@ class CourseViewSet(TendViewSet):
         )
         return Response(ReportSerializer(report, context=self.get_serializer_context()).data,
                         status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK)
+
+    @extend_schema(responses={200: ReminderSettingsSerializer})
+    @action(detail=True, methods=["get"])
+    def reminders(self, request: Request, pk: str) -> Response:
+        """The course's reminder times, wall-clock times in the patient's zone."""
+        return Response(reminders.reminder_settings(self.get_object()))
+
+    @extend_schema(request=ReminderSettingsInputSerializer,
+                   responses={200: ReminderSettingsSerializer})
+    @reminders.mapping.put
+    def reminders_update(self, request: Request, pk: str) -> Response:
+        """Set the reminder times (the patient, her caregiver, or her care team)."""
+        course = self.get_object()
+        values = self.validated(ReminderSettingsInputSerializer)
+        return Response(reminders.reminders_set(course=course, enabled=values["enabled"],
+                                                times=values["times"], by=self.user))
+
+    @extend_schema(responses={200: PushDeliverySerializer(many=True)})
+    @action(detail=True, methods=["get"], url_path="reminders/deliveries")
+    def reminder_deliveries(self, request: Request, pk: str) -> Response:
+        """Every reminder message of the course and what became of it, newest first."""
+        course = self.get_object()
+        deliveries = (PushDelivery.objects.filter(course=course, kind=PushKind.REMINDER)
+                      .select_related("occurrence").order_by("-created_at"))
+        page = self.page_of(deliveries)
+        return self.get_paginated_response(PushDeliverySerializer(page, many=True).data)

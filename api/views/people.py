@@ -12,6 +12,9 @@ from rest_framework.response import Response
 from api.base import AuditedMixin, TendViewSet
 from api.serializers import (
     ActivationCodeSerializer,
+    CaregiverCreatedSerializer,
+    CaregiverInputSerializer,
+    CaregiverSerializer,
     CareTeamAddSerializer,
     CareTeamMemberSerializer,
     PatientCreatedSerializer,
@@ -24,7 +27,7 @@ from api.serializers import (
 )
 from tracker import access
 from tracker.access import Action
-from tracker.models import Patient, User
+from tracker.models import Caregiver, Patient, User
 from tracker.selectors.overview import patients_overview
 from tracker.services import people
 
@@ -66,9 +69,12 @@ class PatientViewSet(TendViewSet):
     http_method_names = ["get", "post", "patch", "head", "options"]
     required_actions = {"create": Action.PATIENT_CREATE, "partial_update": Action.PATIENT_UPDATE,
                         "care_team": Action.CARE_TEAM_ADD,
-                        "activation_code": Action.PATIENT_ISSUE_ACTIVATION}
+                        "activation_code": Action.PATIENT_ISSUE_ACTIVATION,
+                        "caregivers": Action.CAREGIVER_READ,
+                        "caregiver_invite": Action.CAREGIVER_INVITE}
     audit_actions = {"care_team": "care_team_add", "overview": "list",
-                     "activation_code": "activation_code_issue"}
+                     "activation_code": "activation_code_issue", "caregivers": "caregivers_list",
+                     "caregiver_invite": "caregiver_invite"}
 
     def base_queryset(self) -> QuerySet[Patient]:
         return Patient.objects.prefetch_related(
@@ -119,3 +125,41 @@ class PatientViewSet(TendViewSet):
         """A new one-time code, for a patient whose code expired or was lost."""
         code = people.activation_code_issue(patient=self.get_object(), issued_by=self.user)
         return Response({"activation_code": code}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: CaregiverSerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def caregivers(self, request: Request, pk: str) -> Response:
+        """The people who help her, without their codes."""
+        patient = self.get_object()
+        page = self.page_of(Caregiver.objects.filter(patient=patient).order_by("created_at"))
+        return self.get_paginated_response(CaregiverSerializer(page, many=True).data)
+
+    @extend_schema(request=CaregiverInputSerializer, responses={201: CaregiverCreatedSerializer})
+    @caregivers.mapping.post
+    def caregiver_invite(self, request: Request, pk: str) -> Response:
+        """Invite a caregiver: the answer holds her one-time activation code, once."""
+        patient = self.get_object()
+        values = self.validated(CaregiverInputSerializer)
+        caregiver, code = people.caregiver_invite(
+            patient=patient, display_name=values["display_name"],
+            relationship=values.get("relationship", ""), invited_by=self.user)
+        self.audit.retarget("caregiver", caregiver.pk, patient.pk)
+        body = CaregiverSerializer(caregiver).data | {"activation_code": code}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class CaregiverViewSet(TendViewSet):
+    """One caregiver: read her, or end her access at once. There is no list of every caregiver
+    (api/urls.py routes only these two): a patient's are listed at patients/{id}/caregivers/."""
+
+    model = Caregiver
+    serializer_class = CaregiverSerializer
+    audit_object_type = "caregiver"
+    http_method_names = ["get", "delete", "head", "options"]
+    required_actions = {"retrieve": Action.CAREGIVER_READ, "destroy": Action.CAREGIVER_REVOKE}
+    audit_actions = {"destroy": "caregiver_revoke"}
+
+    @extend_schema(request=None, responses={204: None})
+    def destroy(self, request: Request, pk: str) -> Response:
+        people.caregiver_revoke(caregiver=self.get_object(), by=self.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -59,7 +59,7 @@ class PhotoViewSet(RecordViewSet):
         # Serving bytes, a version history or the reviews list never shows the photo's reviews.
         if self.action in ("image", "thumbnail", "history", "reviews", "review_create"):
             return Photo.objects.all()
-        return _with_reviews(Photo.objects.select_related("course__patient"))
+        return _with_reviews(Photo.objects.select_related("course__patient", "recorded_by"))
 
     @extend_schema(request={"multipart/form-data": PhotoUploadSerializer},
                    responses={202: PhotoSerializer, 200: PhotoSerializer})
@@ -150,7 +150,7 @@ class ReviewQueueViewSet(TendViewSet):
     required_actions = {"list": Action.REVIEW_WRITE}
 
     def base_queryset(self) -> QuerySet[Photo]:
-        return _with_reviews(review_queue().select_related("course__patient"))
+        return _with_reviews(review_queue().select_related("course__patient", "recorded_by"))
 
 
 class ReviewViewSet(TendViewSet):

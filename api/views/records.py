@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
@@ -39,6 +40,10 @@ class RecordViewSet(TendViewSet):
     # Records are never deleted: DELETE answers 405; PATCH corrects, entered-in-error voids.
     http_method_names = ["get", "post", "patch", "head", "options"]
     lists_by_course = True
+
+    def base_queryset(self) -> QuerySet[Any]:
+        # Each record answers who recorded it (the patient, her caregiver, a nurse): one join.
+        return self.model._default_manager.select_related("recorded_by")
 
     def create(self, request: Request) -> Response:
         values = self.validated(self.input_serializer_class)

@@ -1,9 +1,10 @@
 """Every endpoint of api/urls.py by every role by own / foreign object, against one table.
 
 The table `EXPECTED` is written for Helen's objects (her care team: `physician`, `nurse`; herself:
-`patient`). Each object endpoint runs a second time against Rosa's objects with the roles mirrored
-(`other_physician` is then the physician on the team, `physician` the one off it), so every role
-meets both its own and a foreign object. Read it against /work/shared/API.md and tracker/access.py:
+`patient`; her daughter: `caregiver`). Each object endpoint runs a second time against Rosa's
+objects with the roles mirrored (`other_physician` is then the physician on the team,
+`physician` the one off it), so every role meets both its own and a foreign object. Read it
+against /work/shared/API.md and tracker/access.py:
 
 - 401 anonymous;
 - 404 an object the user may not see (staff off the care team, another patient, the administrator,
@@ -19,30 +20,37 @@ nothing in the database.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from django.db import transaction
 from django.urls import resolve
 from django.utils import timezone
 
-from tests.conftest import make_staff
+from tests.conftest import make_caregiver, make_staff
 from tracker import clock
 from tracker.models import (
     ActivationCode,
     ApiToken,
     Application,
+    Caregiver,
     CareTeamMembership,
     CoursePause,
     Debridement,
     Patient,
     Photo,
     PhotoStatus,
+    PushSubscription,
     RecordVersion,
+    ReminderTime,
     Role,
     SymptomEntry,
     TreatmentCourse,
@@ -51,73 +59,92 @@ from tracker.models import (
 from tracker.services import people, records
 
 ROLES = ["admin", "physician", "nurse", "patient",
-         "other_physician", "other_nurse", "other_patient", "anonymous"]
+         "other_physician", "other_nurse", "other_patient", "anonymous",
+         "caregiver", "other_caregiver"]
 
 # Against Rosa's objects, each role plays the part its mirror plays against Helen's.
 MIRROR = {"admin": "admin", "anonymous": "anonymous",
           "physician": "other_physician", "other_physician": "physician",
           "nurse": "other_nurse", "other_nurse": "nurse",
-          "patient": "other_patient", "other_patient": "patient"}
+          "patient": "other_patient", "other_patient": "patient",
+          "caregiver": "other_caregiver", "other_caregiver": "caregiver"}
 
 # Expected status for each endpoint and role, on Helen's objects.
-# Columns:      admin  phys  nurse  pat  o_phys o_nurse o_pat  anon
+# A caregiver sees and does what her patient does, for her patient only; what she may not do
+# (staff lists, the audit trail, inviting or removing caregivers) is a 403.
+# Columns:      admin  phys  nurse  pat  o_phys o_nurse o_pat  anon  care  o_care
 EXPECTED: dict[str, tuple[int, ...]] = {
     # The staff directory is for staff; staff are not hidden from anyone, so no 404 there.
-    "staff-list":                         (200, 200, 200, 403, 200, 200, 403, 401),
-    "staff-create":                       (201, 403, 403, 403, 403, 403, 403, 401),
-    "staff-patch":                        (200, 403, 403, 403, 403, 403, 403, 401),
-    "me":                                 (200, 200, 200, 200, 200, 200, 200, 401),
-    "auth-logout":                        (204, 204, 204, 204, 204, 204, 204, 401),
-    "patient-list":                       (200, 200, 200, 200, 200, 200, 200, 401),
-    "patient-overview":                   (200, 200, 200, 200, 200, 200, 200, 401),
-    "patient-detail":                     (404, 200, 200, 200, 404, 404, 404, 401),
-    "patient-create":                     (403, 201, 201, 403, 201, 201, 403, 401),
-    "patient-patch":                      (404, 200, 200, 403, 404, 404, 404, 401),
-    "patient-care-team":                  (404, 201, 403, 403, 404, 404, 404, 401),
+    "staff-list":                         (200, 200, 200, 403, 200, 200, 403, 401, 403, 403),
+    "staff-create":                       (201, 403, 403, 403, 403, 403, 403, 401, 403, 403),
+    "staff-patch":                        (200, 403, 403, 403, 403, 403, 403, 401, 403, 403),
+    "me":                                 (200, 200, 200, 200, 200, 200, 200, 401, 200, 200),
+    "auth-logout":                        (204, 204, 204, 204, 204, 204, 204, 401, 204, 204),
+    "patient-list":                       (200, 200, 200, 200, 200, 200, 200, 401, 200, 200),
+    "patient-overview":                   (200, 200, 200, 200, 200, 200, 200, 401, 200, 200),
+    "patient-detail":                     (404, 200, 200, 200, 404, 404, 404, 401, 200, 404),
+    "patient-create":                     (403, 201, 201, 403, 201, 201, 403, 401, 403, 403),
+    "patient-patch":                      (404, 200, 200, 403, 404, 404, 404, 401, 403, 404),
+    "patient-care-team":                  (404, 201, 403, 403, 404, 404, 404, 401, 403, 404),
     # A patient who has not activated yet (on the physician's and nurse's team).
-    "patient-activation-code":            (404, 201, 201, 404, 404, 404, 404, 401),
+    "patient-activation-code":            (404, 201, 201, 404, 404, 404, 404, 401, 404, 404),
     # Helen herself: she has activated, so a new code is a conflict for her team.
-    "patient-activation-code-activated":  (404, 409, 409, 403, 404, 404, 404, 401),
-    "course-list":                        (200, 200, 200, 200, 200, 200, 200, 401),
-    "course-list-of-patient":             (200, 200, 200, 200, 200, 200, 200, 401),
-    "course-detail":                      (404, 200, 200, 200, 404, 404, 404, 401),
-    "course-create":                      (403, 201, 403, 403, 400, 403, 403, 401),
-    "course-patch":                       (404, 200, 403, 403, 404, 404, 404, 401),
-    "course-adherence":                   (404, 200, 200, 200, 404, 404, 404, 401),
-    "course-timeline":                    (404, 200, 200, 200, 404, 404, 404, 401),
-    "course-history":                     (404, 200, 200, 200, 404, 404, 404, 401),
-    "application-list":                   (200, 200, 200, 200, 200, 200, 200, 401),
-    "application-list-of-course":         (200, 200, 200, 200, 200, 200, 200, 401),
-    "application-detail":                 (404, 200, 200, 200, 404, 404, 404, 401),
-    "application-create":                 (403, 201, 201, 201, 400, 400, 400, 401),
-    "application-patch":                  (404, 200, 200, 200, 404, 404, 404, 401),
-    "application-entered-in-error":       (404, 200, 200, 200, 404, 404, 404, 401),
-    "application-history":                (404, 200, 200, 200, 404, 404, 404, 401),
-    "symptom-list":                       (200, 200, 200, 200, 200, 200, 200, 401),
-    "symptom-list-of-course":             (200, 200, 200, 200, 200, 200, 200, 401),
-    "symptom-detail":                     (404, 200, 200, 200, 404, 404, 404, 401),
-    "symptom-create":                     (403, 201, 201, 201, 400, 400, 400, 401),
-    "symptom-patch":                      (404, 200, 200, 200, 404, 404, 404, 401),
-    "symptom-entered-in-error":           (404, 200, 200, 200, 404, 404, 404, 401),
-    "symptom-history":                    (404, 200, 200, 200, 404, 404, 404, 401),
-    "debridement-list":                   (200, 200, 200, 200, 200, 200, 200, 401),
-    "debridement-list-of-course":         (200, 200, 200, 200, 200, 200, 200, 401),
-    "debridement-detail":                 (404, 200, 200, 200, 404, 404, 404, 401),
-    "debridement-create":                 (403, 201, 201, 403, 400, 400, 403, 401),
-    "debridement-patch":                  (404, 200, 200, 403, 404, 404, 404, 401),
-    "debridement-entered-in-error":       (404, 200, 200, 403, 404, 404, 404, 401),
-    "debridement-history":                (404, 200, 200, 200, 404, 404, 404, 401),
+    "patient-activation-code-activated":  (404, 409, 409, 403, 404, 404, 404, 401, 403, 404),
+    "course-list":                        (200, 200, 200, 200, 200, 200, 200, 401, 200, 200),
+    "course-list-of-patient":             (200, 200, 200, 200, 200, 200, 200, 401, 200, 200),
+    "course-detail":                      (404, 200, 200, 200, 404, 404, 404, 401, 200, 404),
+    "course-create":                      (403, 201, 403, 403, 400, 403, 403, 401, 403, 403),
+    "course-patch":                       (404, 200, 403, 403, 404, 404, 404, 401, 403, 404),
+    "course-adherence":                   (404, 200, 200, 200, 404, 404, 404, 401, 200, 404),
+    "course-timeline":                    (404, 200, 200, 200, 404, 404, 404, 401, 200, 404),
+    "course-history":                     (404, 200, 200, 200, 404, 404, 404, 401, 200, 404),
+    "application-list":                   (200, 200, 200, 200, 200, 200, 200, 401, 200, 200),
+    "application-list-of-course":         (200, 200, 200, 200, 200, 200, 200, 401, 200, 200),
+    "application-detail":                 (404, 200, 200, 200, 404, 404, 404, 401, 200, 404),
+    "application-create":                 (403, 201, 201, 201, 400, 400, 400, 401, 201, 400),
+    "application-patch":                  (404, 200, 200, 200, 404, 404, 404, 401, 200, 404),
+    "application-entered-in-error":       (404, 200, 200, 200, 404, 404, 404, 401, 200, 404),
+    "application-history":                (404, 200, 200, 200, 404, 404, 404, 401, 200, 404),
+    "symptom-list":                       (200, 200, 200, 200, 200, 200, 200, 401, 200, 200),
+    "symptom-list-of-course":             (200, 200, 200, 200, 200, 200, 200, 401, 200, 200),
+    "symptom-detail":                     (404, 200, 200, 200, 404, 404, 404, 401, 200, 404),
+    "symptom-create":                     (403, 201, 201, 201, 400, 400, 400, 401, 201, 400),
+    "symptom-patch":                      (404, 200, 200, 200, 404, 404, 404, 401, 200, 404),
+    "symptom-entered-in-error":           (404, 200, 200, 200, 404, 404, 404, 401, 200, 404),
+    "symptom-history":                    (404, 200, 200, 200, 404, 404, 404, 401, 200, 404),
+    "debridement-list":                   (200, 200, 200, 200, 200, 200, 200, 401, 200, 200),
+    "debridement-list-of-course":         (200, 200, 200, 200, 200, 200, 200, 401, 200, 200),
+    "debridement-detail":                 (404, 200, 200, 200, 404, 404, 404, 401, 200, 404),
+    "debridement-create":                 (403, 201, 201, 403, 400, 400, 403, 401, 403, 403),
+    "debridement-patch":                  (404, 200, 200, 403, 404, 404, 404, 401, 403, 404),
+    "debridement-entered-in-error":       (404, 200, 200, 403, 404, 404, 404, 401, 403, 404),
+    "debridement-history":                (404, 200, 200, 200, 404, 404, 404, 401, 200, 404),
     # A photo's row: the patient corrects or voids her own photos as her team does.
-    "photo-detail":                       (404, 200, 200, 200, 404, 404, 404, 401),
-    "photo-patch":                        (404, 200, 200, 200, 404, 404, 404, 401),
-    "photo-entered-in-error":             (404, 200, 200, 200, 404, 404, 404, 401),
-    "photo-history":                      (404, 200, 200, 200, 404, 404, 404, 401),
-    "audit-event-list":                   (200, 200, 403, 403, 200, 403, 403, 401),
-    "audit-event-list-of-patient":        (200, 200, 403, 403, 200, 403, 403, 401),
+    "photo-detail":                       (404, 200, 200, 200, 404, 404, 404, 401, 200, 404),
+    "photo-patch":                        (404, 200, 200, 200, 404, 404, 404, 401, 200, 404),
+    "photo-entered-in-error":             (404, 200, 200, 200, 404, 404, 404, 401, 200, 404),
+    "photo-history":                      (404, 200, 200, 200, 404, 404, 404, 401, 200, 404),
+    "audit-event-list":                   (200, 200, 403, 403, 200, 403, 403, 401, 403, 403),
+    "audit-event-list-of-patient":        (200, 200, 403, 403, 200, 403, 403, 401, 403, 403),
+    # Caregivers: invited by the patient or her team, listed and removed by them.
+    "patient-caregivers":                 (404, 200, 200, 200, 404, 404, 404, 401, 403, 404),
+    "patient-caregiver-invite":           (404, 201, 201, 201, 404, 404, 404, 401, 403, 404),
+    "caregiver-detail":                   (404, 200, 200, 200, 404, 404, 404, 401, 403, 404),
+    "caregiver-delete":                   (404, 204, 204, 204, 404, 404, 404, 401, 403, 404),
+    # Reminders: the patient, her caregiver and her team set them.
+    "course-reminders":                   (404, 200, 200, 200, 404, 404, 404, 401, 200, 404),
+    "course-reminders-put":               (404, 200, 200, 200, 404, 404, 404, 401, 200, 404),
+    "course-reminder-deliveries":         (404, 200, 200, 200, 404, 404, 404, 401, 200, 404),
+    # Web Push: any signed-in user but the administrator, for her own devices only.
+    "push-public-key":                    (200, 200, 200, 200, 200, 200, 200, 401, 200, 200),
+    "push-subscription-list":             (403, 200, 200, 200, 200, 200, 200, 401, 200, 200),
+    "push-subscription-create":           (403, 201, 201, 201, 201, 201, 201, 401, 201, 201),
+    # The patient's own subscription: nobody else's to delete, not even her team's.
+    "push-subscription-delete":           (404, 404, 404, 204, 404, 404, 404, 401, 404, 404),
 }
 
-# Who sees a side's clinical rows in a list: its care team and the patient herself.
-TEAM = frozenset({"physician", "nurse", "patient"})
+# Who sees a side's clinical rows in a list: its care team, the patient herself, her caregiver.
+TEAM = frozenset({"physician", "nurse", "patient", "caregiver"})
 # Who reads a side's audit events: the administrator (all of them) and its physician.
 AUDIT_READERS = frozenset({"admin", "physician"})
 
@@ -134,6 +161,9 @@ class Side:
     symptom: SymptomEntry
     debridement: Debridement
     photo: Photo
+    caregiver: Caregiver
+    caregiver_user: User
+    subscription: PushSubscription
 
 
 @dataclass
@@ -168,7 +198,13 @@ def _side(name: str, patient: Patient, course: TreatmentCourse, physician: User,
         local_date=clock.local_date(at, patient.timezone), status=PhotoStatus.READY,
         upload_format="JPEG", upload_bytes=1000, width=1200, height=900, sha256="a" * 64,
         image_name=f"{name}/full.jpg", thumbnail_name=f"{name}/thumbnail.jpg")
-    return Side(name=name, patient=patient, pending=pending, course=course, **made)
+    caregiver_user = make_caregiver(patient, username=f"{name}-daughter")
+    subscription = PushSubscription.objects.create(
+        user=patient_user, endpoint=f"https://fcm.googleapis.com/fcm/send/{name}",
+        p256dh=P256DH, auth=AUTH)
+    return Side(name=name, patient=patient, pending=pending, course=course, **made,
+                caregiver=caregiver_user.caregiver_profile, caregiver_user=caregiver_user,
+                subscription=subscription)
 
 
 def build_world(cast: Any, api: Any) -> World:
@@ -184,6 +220,22 @@ def build_world(cast: Any, api: Any) -> World:
 @pytest.fixture
 def world(cast: Any, api: Any) -> World:
     return build_world(cast, api)
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+# A browser's subscription keys, as PushSubscription.toJSON() gives them: a P-256 point and a
+# 16-byte secret.
+P256DH = _b64url(ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+    serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint))
+AUTH = _b64url(secrets.token_bytes(16))
+
+
+def _subscription_body(world: World, side: Side) -> dict[str, Any]:
+    return {"endpoint": "https://fcm.googleapis.com/fcm/send/new-device",
+            "keys": {"p256dh": P256DH, "auth": AUTH}}
 
 
 # --- The endpoints ----------------------------------------------------------------------------------
@@ -292,6 +344,21 @@ ENDPOINTS: dict[str, Endpoint] = {
     "audit-event-list": Endpoint("GET", "/api/v1/audit-events/", per_side=False, lists="audit"),
     "audit-event-list-of-patient": Endpoint("GET", "/api/v1/audit-events/?patient={patient}",
                                             lists="audit"),
+    "patient-caregivers": Endpoint("GET", "/api/v1/patients/{patient}/caregivers/"),
+    "patient-caregiver-invite": Endpoint("POST", "/api/v1/patients/{patient}/caregivers/",
+                                         lambda w, s: {"display_name": "Luis Ortega",
+                                                       "relationship": "neighbour"}),
+    "caregiver-detail": Endpoint("GET", "/api/v1/caregivers/{caregiver}/"),
+    "caregiver-delete": Endpoint("DELETE", "/api/v1/caregivers/{caregiver}/"),
+    "course-reminders": Endpoint("GET", "/api/v1/courses/{course}/reminders/"),
+    "course-reminders-put": Endpoint("PUT", "/api/v1/courses/{course}/reminders/",
+                                     lambda w, s: {"enabled": True, "times": ["20:00"]}),
+    "course-reminder-deliveries": Endpoint("GET", "/api/v1/courses/{course}/reminders/deliveries/"),
+    "push-public-key": Endpoint("GET", "/api/v1/push/public-key/", per_side=False),
+    "push-subscription-list": Endpoint("GET", "/api/v1/push/subscriptions/", per_side=False),
+    "push-subscription-create": Endpoint("POST", "/api/v1/push/subscriptions/",
+                                         _subscription_body, per_side=False),
+    "push-subscription-delete": Endpoint("DELETE", "/api/v1/push/subscriptions/{subscription}/"),
 }
 
 
@@ -304,7 +371,7 @@ PUBLIC_ROUTES = frozenset({"auth-token", "auth-csrf", "auth-session", "auth-acti
 # table fails the test below.
 ELSEWHERE_ROUTE_PREFIXES = ("photo-list", "photo-image", "photo-thumbnail", "photo-reviews",
                             "photo-retry", "photo-retake", "review-", "report-", "alert-",
-                            "course-reports")
+                            "course-reports", "push-subscription-test")
 
 
 def test_the_table_covers_every_route_and_method_of_the_api() -> None:
@@ -314,13 +381,19 @@ def test_the_table_covers_every_route_and_method_of_the_api() -> None:
     routes = {(p.name, method.upper()) for p in router.urls for method in p.callback.actions
               if method not in ("head", "options") and not p.name.startswith(ELSEWHERE_ROUTE_PREFIXES)}
     for pattern in urlpatterns:
-        view = getattr(getattr(pattern, "callback", None), "view_class", None)
+        callback = getattr(pattern, "callback", None)
+        view = getattr(callback, "view_class", None) or getattr(callback, "cls", None)
         if view is None or pattern.name in PUBLIC_ROUTES:
+            continue
+        if (actions := getattr(callback, "actions", None)) is not None:  # a viewset's own route
+            if not pattern.name.startswith(ELSEWHERE_ROUTE_PREFIXES):
+                routes |= {(pattern.name, m.upper()) for m in actions if m not in ("head", "options")}
             continue
         routes |= {(pattern.name, m.upper()) for m in view.http_method_names
                    if m not in ("head", "options") and hasattr(view, m)}
     ids = dict.fromkeys(["patient", "pending", "course", "application", "symptom", "debridement",
-                         "photo", "newcomer"], "00000000-0000-0000-0000-000000000000")
+                         "photo", "newcomer", "caregiver", "subscription"],
+                        "00000000-0000-0000-0000-000000000000")
     covered = {(resolve(ep.url.format(**ids).split("?")[0]).url_name, ep.method)
                for ep in ENDPOINTS.values()}
     assert covered == routes
@@ -330,7 +403,8 @@ def test_the_table_covers_every_route_and_method_of_the_api() -> None:
 
 # --- Running one cell of the table ------------------------------------------------------------------
 TRACKED = [User, Patient, CareTeamMembership, ActivationCode, ApiToken, TreatmentCourse, CoursePause,
-           Application, SymptomEntry, Debridement, Photo, RecordVersion]
+           Application, SymptomEntry, Debridement, Photo, RecordVersion, Caregiver,
+           PushSubscription, ReminderTime]
 
 
 def snapshot() -> dict[str, list[dict[str, Any]]]:
@@ -341,7 +415,9 @@ def snapshot() -> dict[str, list[dict[str, Any]]]:
 def user_for(world: World, role: str) -> User | None:
     cast = world.cast
     return {"anonymous": None, "patient": cast.patient_user,
-            "other_patient": cast.other_patient_user}.get(role, getattr(cast, role, None))
+            "other_patient": cast.other_patient_user,
+            "caregiver": world.helen.caregiver_user,
+            "other_caregiver": world.rosa.caregiver_user}.get(role, getattr(cast, role, None))
 
 
 def url_for(template: str, world: World, side: Side) -> str:
@@ -349,6 +425,7 @@ def url_for(template: str, world: World, side: Side) -> str:
         patient=side.patient.pk, pending=side.pending.pk, course=side.course.pk,
         application=side.application.pk, symptom=side.symptom.pk,
         debridement=side.debridement.pk, photo=side.photo.pk, newcomer=world.newcomer.pk,
+        caregiver=side.caregiver.pk, subscription=side.subscription.pk,
     )
 
 
@@ -362,7 +439,8 @@ def _rows(kind: str, side: Side, relative_role: str) -> set[str]:
         return set()
     if kind == "patient":
         # The pending patient is on the staff's team; the patient sees only herself.
-        ids = {side.patient.pk} | ({side.pending.pk} if relative_role != "patient" else set())
+        ids = {side.patient.pk} | ({side.pending.pk}
+                                   if relative_role not in ("patient", "caregiver") else set())
         return {str(pk) for pk in ids}
     if kind == "course":
         return {str(side.course.pk)}

@@ -112,6 +112,30 @@ AUDITED |= {
                                      ("patient",)),
     "photo-history": Expect("physician", 200, OK, "history", "photo", "photo", ("patient",)),
 }
+AUDITED |= {
+    "patient-caregivers": Expect("patient", 200, OK, "caregivers_list", "patient", "patient",
+                                 ("patient",)),
+    "patient-caregiver-invite": Expect("nurse", 201, OK, "caregiver_invite", "caregiver", "new",
+                                       ("patient",)),
+    "caregiver-detail": Expect("physician", 200, OK, "read", "caregiver", "caregiver", ("patient",)),
+    "caregiver-delete": Expect("patient", 204, OK, "caregiver_revoke", "caregiver", "caregiver",
+                               ("patient",)),
+    "course-reminders": Expect("caregiver", 200, OK, "reminders_read", "course", "course",
+                               ("patient",)),
+    "course-reminders-put": Expect("caregiver", 200, OK, "reminders_update", "course", "course",
+                                   ("patient",)),
+    "course-reminder-deliveries": Expect("nurse", 200, OK, "reminder_deliveries_list", "course",
+                                         "course", ("patient",)),
+    # The key is the server's, not anyone's data.
+    "push-public-key": Expect("nurse", 200, OK, "read", "push_key", "", (None,)),
+    # A patient's (or her caregiver's) own devices are on her trail.
+    "push-subscription-list": Expect("patient", 200, OK, "list", "push_subscription", "",
+                                     ("patient",)),
+    "push-subscription-create": Expect("caregiver", 201, OK, "create", "push_subscription", "new",
+                                       ("patient",)),
+    "push-subscription-delete": Expect("patient", 204, OK, "delete", "push_subscription",
+                                       "subscription", ("patient",)),
+}
 
 
 def test_every_endpoint_of_the_access_matrix_has_its_audit_expectation() -> None:

@@ -63,4 +63,4 @@ def test_the_check_finds_an_undeclared_write() -> None:
     writes = {name for name, methods in actions_of(Careless).items() if "post" in methods
               or "patch" in methods}
     assert writes - set(Careless.required_actions) == {"partial_update", "care_team",
-                                                       "activation_code"}
+                                                       "activation_code", "caregiver_invite"}

@@ -36,6 +36,7 @@ from tracker.models import (
     Application,
     ApplicationStatus,
     AuditEvent,
+    Caregiver,
     CareTeamMembership,
     CoursePause,
     CourseRecord,
@@ -44,7 +45,13 @@ from tracker.models import (
     Patient,
     Photo,
     PhotoStatus,
+    PushDelivery,
+    PushKind,
+    PushSubscription,
     RecordVersion,
+    ReminderOccurrence,
+    ReminderOutcome,
+    ReminderTime,
     Report,
     ReportStatus,
     Review,
@@ -102,6 +109,13 @@ QUERIES: dict[str, int] = {
     "photos/{id}/image": 3,                  # object
     "photos/{id}/thumbnail": 3,              # object
     "reports/{id}/pdf": 3,                   # object
+    # caregivers, reminders, push
+    "patients/{id}/caregivers": 6,           # object, care team, count, page
+    "caregivers/{id}": 3,                    # object
+    "courses/{id}/reminders": 4,             # object (with its patient), reminder times
+    "courses/{id}/reminders/deliveries": 5,  # object, count, page (with its occurrence)
+    "push/subscriptions": 4,                 # count, page
+    "push/public-key": 2,                    # nothing but the token and the audit
 }
 # GET routes that show no patient data from the database, so have no count to pin.
 NOT_PINNED = {
@@ -555,6 +569,81 @@ def _me(rows: int) -> Built:
     return patient.user, "/api/v1/me/", lambda body: body["patient_id"] == str(patient.pk)
 
 
+@endpoint("patients/{id}/caregivers")
+def _caregivers(rows: int) -> Built:
+    """A patient with `rows` caregivers."""
+    care = team()
+    patient, = patients(1, care)
+    Caregiver.objects.bulk_create([
+        Caregiver(patient=patient, display_name=f"Helper {n}", invited_by=care.nurse)
+        for n in range(rows)])
+    return care.nurse, f"/api/v1/patients/{patient.pk}/caregivers/", page_of(rows)
+
+
+@endpoint("caregivers/{id}")
+def _caregiver(rows: int) -> Built:
+    """One caregiver, among `rows` of the patient."""
+    care = team()
+    patient, = patients(1, care)
+    caregiver, *_ = Caregiver.objects.bulk_create([
+        Caregiver(patient=patient, display_name=f"Helper {n}", invited_by=care.nurse)
+        for n in range(rows)])
+    return care.nurse, f"/api/v1/caregivers/{caregiver.pk}/", the(caregiver)
+
+
+@endpoint("courses/{id}/reminders")
+def _reminders(rows: int) -> Built:
+    """A course with up to four reminder times (the most it takes)."""
+    care = team()
+    course = one_course(care)
+    ReminderTime.objects.bulk_create([ReminderTime(course=course, at=dt.time(8 + n, 0))
+                                      for n in range(min(rows, 4))])
+    TreatmentCourse.objects.filter(pk=course.pk).update(reminders_enabled=True)
+    return (care.nurse, f"/api/v1/courses/{course.pk}/reminders/",
+            lambda body: len(body["times"]) == min(rows, 4))
+
+
+def _subscriptions(user: User, count: int) -> list[PushSubscription]:
+    return PushSubscription.objects.bulk_create([
+        PushSubscription(user=user, endpoint=f"https://fcm.googleapis.com/fcm/send/{uuid.uuid4()}",
+                         p256dh="B" + "A" * 86, auth="A" * 22)
+        for _ in range(count)])
+
+
+@endpoint("courses/{id}/reminders/deliveries")
+def _deliveries(rows: int) -> Built:
+    """`rows` reminder messages of the course, each of its own day."""
+    care = team()
+    course = one_course(care)
+    subscription, = _subscriptions(care.nurse, 1)
+    occurrences = ReminderOccurrence.objects.bulk_create([
+        ReminderOccurrence(course=course, patient_id=course.patient_id, reminder_time=dt.time(20),
+                           local_date=NOW.date() - dt.timedelta(days=n), due_at=NOW,
+                           outcome=ReminderOutcome.SENT)
+        for n in range(rows)])
+    PushDelivery.objects.bulk_create([
+        PushDelivery(kind=PushKind.REMINDER, user=care.nurse, subscription=subscription,
+                     push_service="https://fcm.googleapis.com", patient_id=course.patient_id,
+                     course=course, occurrence=occurrence, payload={})
+        for occurrence in occurrences])
+    return (care.nurse, f"/api/v1/courses/{course.pk}/reminders/deliveries/",
+            lambda body: page_of(rows)(body) and body["results"][0]["reminder_time"] == "20:00")
+
+
+@endpoint("push/subscriptions")
+def _push_subscriptions(rows: int) -> Built:
+    care = team()
+    _subscriptions(care.nurse, rows)
+    return care.nurse, "/api/v1/push/subscriptions/", page_of(rows)
+
+
+@endpoint("push/public-key")
+def _public_key(rows: int) -> Built:
+    care = team()
+    _subscriptions(care.nurse, rows)
+    return care.nurse, "/api/v1/push/public-key/", lambda body: len(body["public_key"]) == 87
+
+
 def get_routes() -> set[str]:
     """Every GET route of the API, written as QUERIES writes them ("photos/{id}/image")."""
     found = set()
@@ -562,7 +651,7 @@ def get_routes() -> set[str]:
         actions = getattr(pattern.callback, "actions", None)
         view = getattr(pattern.callback, "view_class", None)
         if (actions is not None and "get" in actions) or (actions is None and hasattr(view, "get")):
-            route = re.sub(r"\(\?P<\w+>[^)]*\)", "{id}", str(pattern.pattern))
+            route = re.sub(r"\(\?P<\w+>[^)]*\)|<(?:\w+:)?pk>", "{id}", str(pattern.pattern))
             found.add(route.strip("^$").rstrip("/"))
     return found
 

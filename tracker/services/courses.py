@@ -14,6 +14,7 @@ from tracker import clock
 from tracker.errors import Conflict, ValidationError, field_error
 from tracker.idempotency import canonical, create_once, fingerprint
 from tracker.models import CoursePause, CourseStatus, Patient, RecordVersion, TreatmentCourse, User
+from tracker.services import reminders
 
 COURSE_FIELDS = ("medication", "concentration_percent", "vehicle", "body_site",
                  "applications_per_day", "start_date", "end_date", "instructions")
@@ -86,6 +87,8 @@ def course_create(*, patient: Patient, prescribed_by: User, course_id: uuid.UUID
         if previous is not None and previous_status is not None:
             course_update(course=previous, changed_by=prescribed_by,
                           changes={"status": previous_status})
+            # Her reminders go on with the course that replaces this one.
+            reminders.reminders_copy(source=previous, target=course)
         others = TreatmentCourse.objects.filter(patient=patient, status=CourseStatus.ACTIVE)
         if others.exclude(pk=course.pk).exists():
             raise Conflict("This patient has another active course, prescribed at the same time: "
@@ -158,4 +161,6 @@ def course_update(*, course: TreatmentCourse, changed_by: User, changes: dict[st
     course.save()
     RecordVersion.objects.create(object_type="course", object_id=course.pk, version=course.version,
                                  changed_by=changed_by, action="update", changes=diff)
+    if "status" in diff or "end_date" in diff:
+        reminders.reschedule_course(course)  # paused or ended: no reminders; resumed: again
     return course

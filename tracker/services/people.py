@@ -22,12 +22,15 @@ from tracker.models import (
     STAFF_ROLES,
     ActivationCode,
     ApiToken,
+    Caregiver,
+    CaregiverStatus,
     CareTeamMembership,
     Language,
     Patient,
     Role,
     User,
 )
+from tracker.services import reminders
 from tracker.services.auth import login_check_throttle, login_record_failure
 
 # No 0/O, 1/I/L: the code is read aloud and typed by older patients.
@@ -90,15 +93,20 @@ def _hash_code(code: str) -> str:
     return salted_hmac("tend.activation-code", normalized).hexdigest()
 
 
+def _new_code() -> str:
+    raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(_CODE_LENGTH))
+    return "-".join(raw[i:i + 4] for i in range(0, _CODE_LENGTH, 4))
+
+
 def activation_code_issue(*, patient: Patient, issued_by: User) -> str:
     """Make a new one-time code (earlier unused ones stop working). Returns the code in clear."""
-    raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(_CODE_LENGTH))
-    code = "-".join(raw[i:i + 4] for i in range(0, _CODE_LENGTH, 4))
+    code = _new_code()
     now = timezone.now()
     with transaction.atomic():
         if patient.user_id is not None:
             raise Conflict("This patient has already activated their account.")
-        ActivationCode.objects.filter(patient=patient, used_at__isnull=True).update(expires_at=now)
+        ActivationCode.objects.filter(patient=patient, caregiver__isnull=True,
+                                      used_at__isnull=True).update(expires_at=now)
         ActivationCode.objects.create(
             patient=patient, code_hash=_hash_code(code), created_by=issued_by,
             expires_at=now + dt.timedelta(days=settings.TEND_ACTIVATION_DAYS),
@@ -132,9 +140,12 @@ def patient_update(*, patient: Patient, changes: dict[str, Any]) -> Patient:
         "care_team_phone": changes.get("care_team_phone", patient.care_team_phone),
     }
     _validate_patient_fields(**merged)
+    moved = "timezone" in changes and changes["timezone"] != patient.timezone
     for name, value in changes.items():
         setattr(patient, name, value)
     patient.save(update_fields=list(changes) or None)
+    if moved:
+        reminders.reschedule_patient(patient)  # the same wall-clock times in her new zone
     return patient
 
 
@@ -157,15 +168,21 @@ def patient_activate(*, activation_code: str, username: str, password: str,
 def _activate(*, activation_code: str, username: str, password: str) -> User:
     now = timezone.now()
     code = (
-        ActivationCode.objects.select_for_update()
-        .select_related("patient")
+        ActivationCode.objects.select_for_update(of=("self",))
+        .select_related("patient", "caregiver")
         .filter(code_hash=_hash_code(activation_code), used_at__isnull=True, expires_at__gt=now)
         .first()
     )
-    if code is None or code.patient.user_id is not None:
+    caregiver = code.caregiver if code is not None else None
+    if (code is None
+            or (caregiver is None and code.patient.user_id is not None)
+            or (caregiver is not None and caregiver.status != CaregiverStatus.INVITED)):
         raise field_error("activation_code", "This code is not valid. It may have expired.")
     _ensure_username_free(username)
-    user = User(username=username, role=Role.PATIENT, display_name=code.patient.display_name)
+    if caregiver is None:
+        user = User(username=username, role=Role.PATIENT, display_name=code.patient.display_name)
+    else:
+        user = User(username=username, role=Role.CAREGIVER, display_name=caregiver.display_name)
     _validate_new_password(password, user)
     user.set_password(password)
     try:
@@ -175,8 +192,57 @@ def _activate(*, activation_code: str, username: str, password: str) -> User:
         raise field_error("username", "This username is taken.") from None
     code.used_at = now
     code.save(update_fields=["used_at"])
-    Patient.objects.filter(pk=code.patient_id).update(user=user)
+    if caregiver is None:
+        Patient.objects.filter(pk=code.patient_id).update(user=user)
+    else:
+        Caregiver.objects.filter(pk=caregiver.pk).update(
+            user=user, status=CaregiverStatus.ACTIVE, activated_at=now)
     return user
+
+
+# --- Caregivers -----------------------------------------------------------------------------------
+# A patient rarely has more than two or three helpers; a cap keeps a stolen session from minting
+# logins for her record without end.
+MAX_CAREGIVERS = 5
+
+
+@transaction.atomic
+def caregiver_invite(*, patient: Patient, display_name: str, relationship: str, invited_by: User
+                     ) -> tuple[Caregiver, str]:
+    """Invite someone to help the patient: a caregiver row and her one-time activation code."""
+    Patient.objects.select_for_update().filter(pk=patient.pk).first()  # one invitation at a time
+    standing = Caregiver.objects.filter(
+        patient=patient, status__in=[CaregiverStatus.INVITED, CaregiverStatus.ACTIVE]).count()
+    if standing >= MAX_CAREGIVERS:
+        raise Conflict(f"A patient can have at most {MAX_CAREGIVERS} caregivers. "
+                       "Remove one before inviting another.")
+    caregiver = Caregiver.objects.create(patient=patient, display_name=display_name.strip(),
+                                         relationship=relationship.strip(), invited_by=invited_by)
+    code = _new_code()
+    now = timezone.now()
+    ActivationCode.objects.create(
+        patient=patient, caregiver=caregiver, code_hash=_hash_code(code), created_by=invited_by,
+        expires_at=now + dt.timedelta(days=settings.TEND_ACTIVATION_DAYS),
+    )
+    return caregiver, code
+
+
+@transaction.atomic
+def caregiver_revoke(*, caregiver: Caregiver, by: User) -> Caregiver:
+    """End a caregiver's access at once: her tokens and sessions die, an unused code stops
+    working. What she recorded stays, under her name. Revoking twice changes nothing."""
+    caregiver = Caregiver.objects.select_for_update().get(pk=caregiver.pk)
+    if caregiver.status == CaregiverStatus.REVOKED:
+        return caregiver
+    now = timezone.now()
+    caregiver.status = CaregiverStatus.REVOKED
+    caregiver.revoked_at = now
+    caregiver.revoked_by = by
+    caregiver.save(update_fields=["status", "revoked_at", "revoked_by"])
+    ActivationCode.objects.filter(caregiver=caregiver, used_at__isnull=True).update(expires_at=now)
+    if caregiver.user is not None:
+        user_deactivate(user=caregiver.user)
+    return caregiver
 
 
 @transaction.atomic
