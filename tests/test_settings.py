@@ -396,7 +396,7 @@ def test_only_the_settings_read_the_environment():
 
 # --- seed_demo ------------------------------------------------------------------------------------
 _COUNTED = (User, Patient, CareTeamMembership, TreatmentCourse, Application, SymptomEntry, Debridement)
-_LOGIN_LINE = re.compile(r"^\s+(admin|physician|nurse|patient)\s+(\S+)\s+(\S+)\s*$", re.MULTILINE)
+_LOGIN_LINE = re.compile(r"^\s+(admin|physician|nurse|patient|caregiver)\s+(\S+)\s+(\S+)\s*$", re.MULTILINE)
 
 
 def counts() -> dict[str, int]:
@@ -430,7 +430,7 @@ def test_seed_demo_runs_with_debug_on(db, settings):
     assert User.objects.filter(username="dr.alvarez").exists()
 
 
-def test_seed_demo_is_idempotent_and_prints_the_four_logins(db):
+def test_seed_demo_is_idempotent_and_prints_the_five_logins(db):
     first = seed("--force")
     after_first = counts()
     second = seed("--force")
@@ -440,7 +440,7 @@ def test_seed_demo_is_idempotent_and_prints_the_four_logins(db):
     for output in (first, second):
         logins = {role: (username, password) for role, username, password in
                   _LOGIN_LINE.findall(output)}
-        assert set(logins) == {"admin", "physician", "nurse", "patient"}
+        assert set(logins) == {"admin", "physician", "nurse", "patient", "caregiver"}
     # The printed logins work, each with its role.
     for role, (username, password) in logins.items():
         response = APIClient().post("/api/v1/auth/token/", {"username": username,
@@ -459,6 +459,10 @@ def test_seed_demo_builds_the_published_case(db):
     assert course.applications_per_day == 1
     assert "thigh" in course.body_site.lower()
     assert patient.user is not None and patient.user.role == Role.PATIENT
+    # Her daughter helps: an active caregiver who logged some applications, as herself.
+    clara = patient.caregivers.get()
+    assert clara.status == "active" and clara.user.role == Role.CAREGIVER
+    assert Application.objects.filter(recorded_by=clara.user).count() >= 4
     assert set(patient.care_team.values_list("role", flat=True)) == {Role.PHYSICIAN, Role.NURSE}
     first_debridement = Debridement.objects.order_by("performed_at").first()
     assert first_debridement.method == "excisional"

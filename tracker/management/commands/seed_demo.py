@@ -26,11 +26,15 @@ LOGINS = {
     "dr.alvarez": ("tend-demo-physician", Role.PHYSICIAN, "Dr. Marta Alvarez"),
     "nurse.okafor": ("tend-demo-nurse", Role.NURSE, "Grace Okafor, RN"),
     "helen": ("tend-demo-patient", Role.PATIENT, "Helen Mercer"),
+    # Her daughter, whom she invited as a caregiver: she logs an application when she visits.
+    "clara": ("tend-demo-caregiver", Role.CAREGIVER, "Clara Mercer"),
 }
 # Days of the course (0 = first day) skipped with a reason, and days with nothing logged.
 SKIPPED = {9: "Visiting my daughter, forgot the cream", 23: "Skin felt too sore",
            38: "Ran out of the emulsion until the pharmacy refilled it"}
 NOTHING_LOGGED = {30, 31}
+# The Sundays on which Clara, visiting, logged the application for her mother.
+BY_CLARA = set(range(16, WEEKS * 7, 7)) - set(SKIPPED) - NOTHING_LOGGED
 
 
 class Command(BaseCommand):
@@ -71,6 +75,10 @@ class Command(BaseCommand):
         people.care_team_add(patient=patient, staff_id=nurse.pk, added_by=physician)
         helen = people.patient_activate(activation_code=code, username="helen",
                                 password=LOGINS["helen"][0])
+        _, clara_code = people.caregiver_invite(patient=patient, display_name=LOGINS["clara"][2],
+                                                relationship="daughter", invited_by=helen)
+        clara = people.patient_activate(activation_code=clara_code, username="clara",
+                                        password=LOGINS["clara"][0])
 
         today = clock.today_in(TZ)
         start = today - dt.timedelta(weeks=WEEKS)
@@ -100,7 +108,8 @@ class Command(BaseCommand):
                                         "status": "applied"}
                 if n in SKIPPED:
                     data.update(status="skipped", skip_reason=SKIPPED[n])
-                records.record_create(kind=records.APPLICATION, recorded_by=helen,
+                records.record_create(kind=records.APPLICATION,
+                                      recorded_by=clara if n in BY_CLARA else helen,
                                       course=course, data=data)
             if n % 2 == 0:
                 pain = max(0, min(10, round(6 - 4 * progress + rng.uniform(-1, 1))))
