@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.processes import BASE_DIR, CeleryWorker
+from tests.processes import BASE_DIR, CeleryWorker, wait_until
+from tests.pushservice import FakePushService
 
 PYTHON = sys.executable
 
@@ -111,3 +112,51 @@ def test_the_embedded_default_migrates_seeds_and_runs_a_task_with_nothing_but_py
     assert "purge_expired_credentials" in log.read_text()
     assert (data_dir / "broker").is_dir()
 
+
+
+REMIND = """
+    import datetime as dt
+    from django.db import connection
+    from django.utils import timezone
+    from tracker import clock
+    from tracker.models import ReminderTime, TreatmentCourse, User
+    from tracker.services import notifications, reminders
+
+    assert connection.vendor == "sqlite", connection.vendor
+    helen = User.objects.get(username="helen")
+    course = TreatmentCourse.objects.get(patient__user=helen)
+    reminders.reminders_set(course=course, enabled=True, times=[dt.time(20)], by=helen)
+    notifications.subscription_save(user=helen, **SUBSCRIPTION)
+    # As if her 20:00 had come a minute ago, today (the demo has logged up to yesterday).
+    ReminderTime.objects.filter(course=course).update(
+        next_due_at=timezone.now() - dt.timedelta(minutes=1),
+        next_local_date=clock.today_in(course.patient.timezone))
+    print("handled", reminders.reminders_due_scan())
+    print("again", reminders.reminders_due_scan())
+"""
+
+
+def test_the_embedded_default_sends_a_reminder_through_its_worker(embedded_env, tmp_path):
+    """`make run`'s SQLite and filesystem broker: beat's scan claims the reminder once, and the
+    worker encrypts and sends it to her push service (here, one on 127.0.0.1 named exactly)."""
+    with FakePushService() as service:
+        subscription = service.new_subscription()
+        env = embedded_env | {"TEND_PUSH_SERVICES": service.origin,
+                              # The key the fake service checks the VAPID signature against.
+                              "TEND_VAPID_PRIVATE_KEY": os.environ["TEND_VAPID_PRIVATE_KEY"],
+                              "TEND_VAPID_SUBJECT": "mailto:tests@tend.invalid"}
+        running = CeleryWorker(tmp_path / "worker.log", env=env, queue="")
+        try:
+            manage(env, "migrate", "--noinput")
+            manage(env, "seed_demo")
+            code = REMIND.replace("**SUBSCRIPTION", "**" + repr(subscription.send_args()))
+            out = shell(env, code)
+            assert "handled 1" in out and "again 0" in out, out
+            wait_until(lambda: service.received, timeout=40, what="the worker sent the reminder",
+                       log=running.log)
+        finally:
+            running.stop()
+    received, = service.received
+    assert received.status == 201 and not received.problems, received.problems
+    assert received.payload["type"] == "reminder"
+    assert "thiosulfate" not in json.dumps(received.payload).lower()

@@ -9,13 +9,19 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Count, Q
 
-from tracker.models import CoursePause, TreatmentCourse
+from tracker.models import Application, CoursePause, TreatmentCourse
 from tracker.selectors.adherence import Schedule
 
 CourseDay = tuple[uuid.UUID, dt.date]
 _NOT_PLAIN = frozenset('{}"\\ \t\n')
+
+
+def set_based() -> bool:
+    """Whether the database takes PostgreSQL's set-based statements (unnest of array literals);
+    the embedded default (SQLite, `make run`) takes the ORM's row-by-row twins instead."""
+    return connection.vendor == "postgresql"
 
 
 def array_literal(values: Iterable[object]) -> str:
@@ -55,6 +61,13 @@ def logged_counts(course_days: Iterable[CourseDay]) -> dict[CourseDay, int]:
     wanted = list(set(course_days))
     if not wanted:
         return {}
+    if not set_based():  # the embedded default (SQLite): the same, by the ORM
+        match = Q()
+        for course, day in wanted:
+            match |= Q(course_id=course, local_date=day)
+        rows = (Application.objects.filter(match, entered_in_error_at__isnull=True)
+                .values_list("course_id", "local_date").annotate(n=Count("id")))
+        return {(course, day): n for course, day, n in rows}
     with connection.cursor() as cursor:
         cursor.execute(
             """

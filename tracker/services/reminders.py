@@ -12,31 +12,37 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from tracker import clock, queue
 from tracker.errors import field_error
 from tracker.models import (
+    Caregiver,
     CaregiverStatus,
     CourseStatus,
     DeliveryOutcome,
     Language,
     Patient,
+    PushDelivery,
     PushKind,
+    PushSubscription,
+    ReminderOccurrence,
     ReminderOutcome,
     ReminderTime,
     TreatmentCourse,
     User,
 )
+from tracker.selectors import notifications as notification_selectors
 from tracker.selectors.notifications import array_literal, expected_on, logged_counts, pauses_on
-from tracker.services.notifications import message
+from tracker.services.notifications import message, push_service_of
 
 MAX_TIMES = 4
 # Reminder times one pass of the scan takes at most, in one transaction; a longer backlog takes
@@ -389,6 +395,10 @@ def _claim_and_deliver(found: list[_Found], now: dt.datetime) -> list[str]:
              for language in {f.language for f in found} | {Language.ENGLISH}}
     told = {f.patient_id for f in found
             if f.outcome in (ReminderOutcome.SENT, ReminderOutcome.ALREADY_LOGGED)}
+    # The embedded default (SQLite, `make run`) takes the same steps row by row through the ORM:
+    # the same outcomes, for a demo's handful of reminders.
+    if not notification_selectors.set_based():
+        return _claim_and_deliver_by_row(found, now, texts=texts, told=told)
     with connection.cursor() as cursor:
         cursor.execute(_CLAIM_AND_DELIVER, {
             "ids": array_literal(f.pk for f in found), "days": array_literal(f.day for f in found),
@@ -401,7 +411,60 @@ def _claim_and_deliver(found: list[_Found], now: dt.datetime) -> list[str]:
         return [pk for (pk,) in cursor.fetchall()]
 
 
+def _devices(patients: set[uuid.UUID]) -> dict[uuid.UUID, list[tuple[uuid.UUID, uuid.UUID, str]]]:
+    """(user, subscription, endpoint) of each patient's active users: herself and her active
+    caregivers. The row-by-row twin of the statement's `devices`."""
+    users: dict[uuid.UUID, uuid.UUID] = dict(
+        Patient.objects.filter(pk__in=patients, user__isnull=False, user__is_active=True)
+        .values_list("user_id", "pk"))
+    users |= dict(Caregiver.objects.filter(patient_id__in=patients, status=CaregiverStatus.ACTIVE,
+                                           user__isnull=False, user__is_active=True)
+                  .values_list("user_id", "patient_id"))
+    devices: dict[uuid.UUID, list[tuple[uuid.UUID, uuid.UUID, str]]] = defaultdict(list)
+    for pk, user_id, endpoint in (PushSubscription.objects.filter(user_id__in=users)
+                                  .values_list("pk", "user_id", "endpoint")):
+        devices[users[user_id]].append((user_id, pk, endpoint))
+    return devices
+
+
+def _claim_and_deliver_by_row(found: list[_Found], now: dt.datetime, *,
+                              texts: dict[str, dict[str, Any]], told: set[uuid.UUID]) -> list[str]:
+    """Step 3 through the ORM: each occurrence claimed under the unique constraint (a savepoint
+    each, so one taken by another worker skips only itself), then its deliveries."""
+    devices = _devices(told)
+    rows: list[PushDelivery] = []
+    for f in found:
+        outcome = f.outcome
+        if outcome == ReminderOutcome.SENT and not devices.get(f.patient_id):
+            outcome = ReminderOutcome.NO_DEVICE
+        try:
+            with transaction.atomic():
+                claimed = ReminderOccurrence.objects.create(
+                    course_id=f.course.pk, patient_id=f.patient_id, reminder_time=f.at,
+                    local_date=f.day, due_at=f.due_at, found_at=now, outcome=outcome)
+        except IntegrityError:
+            continue  # another worker, a restarted beat or a retry claimed it first
+        if outcome not in (ReminderOutcome.SENT, ReminderOutcome.ALREADY_LOGGED):
+            continue
+        sent = outcome == ReminderOutcome.SENT
+        payload = (texts.get(f.language) or texts[Language.ENGLISH]) | {"course": str(f.course.pk)}
+        rows += [PushDelivery(
+            kind=PushKind.REMINDER, user_id=user_id, subscription_id=subscription_id,
+            push_service=push_service_of(endpoint), patient_id=f.patient_id,
+            course_id=f.course.pk, occurrence=claimed, payload=payload,
+            outcome=DeliveryOutcome.PENDING if sent else DeliveryOutcome.ALREADY_LOGGED,
+            created_at=now, next_attempt_at=now, enqueued_at=now if sent else None,
+        ) for user_id, subscription_id, endpoint in devices[f.patient_id]]
+    PushDelivery.objects.bulk_create(rows)
+    return [str(row.pk) for row in rows if row.outcome == DeliveryOutcome.PENDING]
+
+
 def _advance(moves: list[tuple[int, dt.date | None, dt.datetime | None]]) -> None:
+    if not notification_selectors.set_based():
+        ReminderTime.objects.bulk_update(
+            [ReminderTime(pk=pk, next_local_date=day, next_due_at=due) for pk, day, due in moves],
+            ["next_local_date", "next_due_at"])
+        return
     with connection.cursor() as cursor:
         cursor.execute(
             """
