@@ -56,3 +56,25 @@ def test_photos_reviewed_before_0005_get_the_time_of_their_first_review() -> Non
                             never.pk: None}
     finally:
         migrate(MigrationExecutor(connection).loader.graph.leaf_nodes("tracker")[0])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_alerts_opened_before_0010_count_as_told_so_no_one_is_paged_months_late() -> None:
+    apps = migrate(("tracker", "0009_caregivers_reminders_push"))
+    try:
+        User, Patient = apps.get_model("tracker", "User"), apps.get_model("tracker", "Patient")
+        Course, Alert = apps.get_model("tracker", "TreatmentCourse"), apps.get_model("tracker", "Alert")
+        nurse = User.objects.create(username="m.nurse", role="nurse")
+        patient = Patient.objects.create(display_name="M", birth_year=1945,
+                                         timezone="Europe/Paris", created_by=nurse)
+        course = Course.objects.create(patient=patient, prescribed_by=nurse, start_date=AT.date(),
+                                       applications_per_day=1, status="active",
+                                       medication="Sodium thiosulfate", concentration_percent=10)
+        old = Alert.objects.create(course=course, patient=patient, kind="no_log", severity="medium",
+                                   detail="Nothing logged.", created_at=AT)
+
+        apps = migrate(("tracker", "0010_reminder_copies_unchecked_alerts_notified"))
+        Alert = apps.get_model("tracker", "Alert")
+        assert Alert.objects.get(pk=old.pk).notified_at == AT
+    finally:
+        migrate(MigrationExecutor(connection).loader.graph.leaf_nodes("tracker")[0])
