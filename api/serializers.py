@@ -181,17 +181,20 @@ class StaffCreateSerializer(InputSerializer):
     password = serializers.CharField(max_length=1024, trim_whitespace=False)
     role = serializers.ChoiceField(choices=[Role.NURSE.value, Role.PHYSICIAN.value])
     display_name = text(120)
+    # Where the notice of a new alert goes (a link only, never patient detail).
+    email = serializers.EmailField(required=False, allow_blank=True, max_length=254)
 
 
 class StaffSerializer(ModelSerializer):
     class Meta:
         model = User
-        fields = ["id", "username", "role", "display_name", "is_active"]
+        fields = ["id", "username", "role", "display_name", "email", "is_active"]
 
 
 class StaffUpdateSerializer(InputSerializer):
     is_active = StrictBooleanField(required=False)
     display_name = text(120, required=False)
+    email = serializers.EmailField(required=False, allow_blank=True, max_length=254)
 
 
 class CareTeamMemberSerializer(ModelSerializer):

@@ -88,13 +88,29 @@ def test_an_admin_creates_staff(cast, client_for, role):
     body = response.json()
     user = User.objects.get(username="new.nurse")
     assert body == {"id": str(user.pk), "username": "new.nurse", "role": role,
-                    "display_name": "Noor Nasser, RN", "is_active": True}
+                    "display_name": "Noor Nasser, RN", "email": "", "is_active": True}
     assert user.role == role and not user.is_superuser and not user.is_staff
     assert user.password != NEW_PASSWORD and user.check_password(NEW_PASSWORD)
     login = APIClient().post("/api/v1/auth/token/", {"username": "new.nurse",
                                                      "password": NEW_PASSWORD}, format="json")
     assert login.status_code == 200
     assert login.json()["user"]["role"] == role
+
+
+def test_staff_have_an_email_for_alert_notices(cast, client_for):
+    admin = client_for("admin")
+    created = admin.post("/api/v1/staff/", staff_body(email="noor@clinic.example.org"),
+                         format="json")
+    assert created.status_code == 201, created.content
+    assert created.json()["email"] == "noor@clinic.example.org"
+    changed = admin.patch(f"/api/v1/staff/{created.json()['id']}/", {"email": "n.nasser@clinic.example.org"},
+                          format="json")
+    assert changed.json()["email"] == "n.nasser@clinic.example.org"
+    assert_problem(admin.patch(f"/api/v1/staff/{created.json()['id']}/", {"email": "not an address"},
+                               format="json"), 400, "email")
+    assert User.objects.get(pk=created.json()["id"]).email == "n.nasser@clinic.example.org"
+    assert_problem(admin.post("/api/v1/staff/", staff_body(username="other", email="x@"),
+                              format="json"), 400, "email")
 
 
 @pytest.mark.parametrize("who", ["physician", "nurse", "patient_user"])
@@ -158,7 +174,7 @@ def test_the_admin_sees_the_whole_staff_directory(cast, client_for):
     assert rows["other_nurse"]["is_active"] is False
     assert rows["physician"] == {"id": str(cast.physician.pk), "username": "physician",
                                  "role": "physician", "display_name": "Physician",
-                                 "is_active": True}
+                                 "email": "", "is_active": True}
 
 
 @pytest.mark.parametrize("who", ["nurse", "physician"])

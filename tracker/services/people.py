@@ -51,11 +51,12 @@ def _ensure_username_free(username: str) -> None:
 
 
 @transaction.atomic
-def staff_create(*, username: str, password: str, role: str, display_name: str) -> User:
+def staff_create(*, username: str, password: str, role: str, display_name: str,
+                 email: str = "") -> User:
     if role not in STAFF_ROLES:
         raise field_error("role", "Must be nurse or physician.")
     _ensure_username_free(username)
-    user = User(username=username, role=role, display_name=display_name)
+    user = User(username=username, role=role, display_name=display_name, email=email)
     _validate_new_password(password, user)
     user.set_password(password)
     try:
@@ -273,11 +274,14 @@ def user_deactivate(*, user: User) -> User:
 
 
 @transaction.atomic
-def staff_update(*, user: User, is_active: bool | None = None, display_name: str | None = None
-                 ) -> User:
+def staff_update(*, user: User, is_active: bool | None = None, display_name: str | None = None,
+                 email: str | None = None) -> User:
     if display_name is not None:
         user.display_name = display_name
         user.save(update_fields=["display_name"])
+    if email is not None:
+        user.email = email
+        user.save(update_fields=["email"])
     if is_active is False and user.is_active:
         user_deactivate(user=user)
     elif is_active is True and not user.is_active:
