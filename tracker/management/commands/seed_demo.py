@@ -63,9 +63,11 @@ class Command(BaseCommand):
         if not User.objects.filter(username="admin").exists():  # createsuperuser may have made one
             User.objects.create_superuser("admin", None, password, display_name=name)
         physician = people.staff_create(username="dr.alvarez", password=LOGINS["dr.alvarez"][0],
-                                        role=Role.PHYSICIAN, display_name=LOGINS["dr.alvarez"][2])
+                                        role=Role.PHYSICIAN, display_name=LOGINS["dr.alvarez"][2],
+                                        email="m.alvarez@clinic.example.org")
         nurse = people.staff_create(username="nurse.okafor", password=LOGINS["nurse.okafor"][0],
-                                    role=Role.NURSE, display_name=LOGINS["nurse.okafor"][2])
+                                    role=Role.NURSE, display_name=LOGINS["nurse.okafor"][2],
+                                    email="g.okafor@clinic.example.org")
         patient, code = people.patient_create(created_by=physician, display_name="Helen Mercer",
                                               birth_year=timezone.now().year - 80,
                                               timezone_name=TZ, language="en",
