@@ -153,6 +153,7 @@ ACTION_SUMMARIES = {
 VIEW_OPERATIONS: dict[tuple[str, str], tuple[str, tuple[int, ...]]] = {
     ("auth/token/", "POST"): ("Sign in for a bearer token", (401, 429)),
     ("auth/session/", "POST"): ("Sign in with the session cookie (the PWA)", (401, 403, 429)),
+    ("auth/session/", "GET"): ("Say who the session cookie signs in, if anyone", ()),
     ("auth/session/", "DELETE"): ("End the session", (403,)),
     ("auth/csrf/", "GET"): ("Set the CSRF cookie", ()),
     ("auth/logout/", "POST"): ("Sign out: revoke the token, or end the session", ()),
