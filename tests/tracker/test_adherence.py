@@ -13,8 +13,9 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 
-from tracker.models import Application, CoursePause, TreatmentCourse
-from tracker.selectors.adherence import MAX_PERIOD_DAYS, course_adherence
+from tracker.models import Application, CoursePause, Patient, TreatmentCourse
+from tracker.selectors.adherence import MAX_PERIOD_DAYS, AdherenceDay, course_adherence
+from tracker.selectors.overview import patients_overview
 from tracker.services import courses, people, records
 
 UTC = dt.UTC
@@ -151,7 +152,7 @@ def test_a_dst_day_is_expected_once_and_every_day_around_it_counts_once(new_cour
 
     assert [d.date for d in result.days] == [days_after(dst_day, n) for n in range(-3, 3)]
     assert [(d.expected, d.applied) for d in result.days] == [(1, 1)] * 5 + [(1, 0)]
-    assert (result.expected, result.applied) == (6, 5)
+    assert (result.expected, result.applied) == (5, 5)  # today, not logged yet, is pending
     assert result.current_streak_days == 5
 
 
@@ -196,10 +197,11 @@ def test_the_repeated_hour_of_a_fall_back_day_belongs_to_that_day(new_course, lo
 def test_applied_counts_at_most_the_expected_applications_of_a_day(new_course, log, per_day, logged,
                                                                    applied):
     tz = "America/Denver"
-    with time_machine.travel(local(tz, D, 22), tick=False):
+    with time_machine.travel(local(tz, D, 22), tick=False) as clock:
         course = new_course(tz, days_after(D, -1), per_day=per_day)
         for n in range(logged):
             log(course, local(tz, D, 8 + n))
+        clock.move_to(local(tz, days_after(D, 1), 8))  # the day is over: nothing is pending
         result = course_adherence(course=course, start=D, end=D)
 
     assert result.days[0].expected == per_day
@@ -217,9 +219,10 @@ def test_days_before_the_start_and_after_today_are_not_expected(new_course, log)
 
     expected = {d.date: d.expected for d in result.days}
     assert [d for d, n in expected.items() if n] == [days_after(D, n) for n in (-2, -1, 0)]
-    assert result.expected == 3
+    # Today, not logged yet, is pending: counted once she logs it.
+    assert result.expected == 2
     assert result.applied == 1
-    assert result.adherence_percent == 33.3
+    assert result.adherence_percent == 50.0
     assert len(result.days) == 9
 
 
@@ -332,8 +335,8 @@ def test_a_course_with_an_end_date_in_the_future_expects_nothing_after_today(new
         course = new_course(tz, days_after(D, -1), end=days_after(D, 10))
         result = course_adherence(course=course, start=days_after(D, -1), end=days_after(D, 10))
 
-    assert result.expected == 2
     assert sum(1 for d in result.days if d.expected) == 2
+    assert result.expected == 1  # yesterday; today is pending until logged
 
 
 # --- Streak ---------------------------------------------------------------------------------------
@@ -454,3 +457,66 @@ def test_the_adherence_endpoint_takes_the_keys_every_get_may_carry(cast, api):
                                           {"format": "json", "page": "1"})
     assert response.status_code == 200, response.content
     assert response.json()["start"] == str(cast.course.start_date)
+
+
+# --- Today is pending until it is logged ----------------------------------------------------------
+def test_today_counts_only_once_logged_applied_or_skipped(new_course, log):
+    tz = "America/Denver"
+    with time_machine.travel(local(tz, D, 9), tick=False) as clock:
+        course = new_course(tz, days_after(D, -3))
+        for offset in (-3, -2, -1):
+            log(course, local(tz, days_after(D, offset), 20))
+        morning = course_adherence(course=course)
+        clock.move_to(local(tz, D, 20, 30))
+        log(course, local(tz, D, 20), "skipped", "Skin felt too sore")
+        skipped = course_adherence(course=course)
+
+    # Before she applies, today is neither expected nor missed: 3 of 3, not 3 of 4.
+    assert (morning.expected, morning.applied, morning.adherence_percent) == (3, 3, 100.0)
+    assert morning.days[-1] == AdherenceDay(D, expected=1, applied=0, skipped=0, pending=1)
+    assert morning.current_streak_days == 3
+    # Logged as skipped, today counts: expected and not applied.
+    assert (skipped.expected, skipped.applied, skipped.adherence_percent) == (4, 3, 75.0)
+    assert skipped.days[-1].pending == 0
+
+
+def test_of_two_applications_today_the_one_not_logged_yet_is_pending(new_course, log):
+    tz = "Europe/Madrid"
+    with time_machine.travel(local(tz, D, 13), tick=False):
+        course = new_course(tz, days_after(D, -1), per_day=2)
+        log(course, local(tz, days_after(D, -1), 9))
+        log(course, local(tz, D, 9))
+        result = course_adherence(course=course)
+
+    assert [(d.expected, d.applied, d.pending) for d in result.days] == [(2, 1, 0), (2, 1, 1)]
+    assert (result.expected, result.applied) == (3, 2)
+
+
+def test_the_adherence_endpoint_keeps_todays_day_and_leaves_it_out_of_the_totals(
+        cast, api, new_course, log):
+    tz = "America/Denver"
+    with time_machine.travel(local(tz, D, 9), tick=False):
+        course = new_course(tz, days_after(D, -2))
+        log(course, local(tz, days_after(D, -2), 20))
+        body = api(cast.physician).get(f"/api/v1/courses/{course.pk}/adherence/").json()
+
+    # The days keep their shape: today says what it expects, so an app can show it open.
+    assert body["days"][-1] == {"date": str(D), "expected": 1, "applied": 0, "skipped": 0}
+    assert (body["expected"], body["applied"], body["adherence_percent"]) == (2, 1, 50.0)
+    assert body["expected"] == sum(d["expected"] for d in body["days"]) - 1
+
+
+def test_the_care_teams_seven_days_count_today_only_once_logged(cast, new_course, log):
+    tz = "America/Denver"
+    with time_machine.travel(local(tz, D, 9), tick=False) as clock:
+        course = new_course(tz, days_after(D, -10))
+        for offset in range(-6, 0):
+            log(course, local(tz, days_after(D, offset), 20))
+        patients = Patient.objects.filter(pk=course.patient_id)
+        [morning] = patients_overview(patients)
+        clock.move_to(local(tz, D, 21))
+        log(course, local(tz, D, 20, 30), "skipped", "Ran out of the emulsion")
+        [evening] = patients_overview(patients)
+
+    assert (morning.expected_7d, morning.applied_7d, morning.adherence_7d_percent) == (6, 6, 100.0)
+    assert (evening.expected_7d, evening.applied_7d, evening.adherence_7d_percent) == (7, 6, 85.7)

@@ -244,6 +244,87 @@ def test_every_figure_in_the_pdf_equals_the_summary_and_the_adherence_endpoint(
     assert f"{human(START + dt.timedelta(days=28))} [low, open] Week 4 checkpoint" in text
 
 
+# The demo's eight weeks: applied every evening through yesterday but for three skips (with their
+# reasons) and two days with nothing logged; the report is made in the morning, before she applies.
+EIGHT_WEEKS_SKIPS = {9: "Visiting my daughter, forgot the cream", 23: "Skin felt too sore",
+                     38: "Ran out of the emulsion until the pharmacy refilled it"}
+EIGHT_WEEKS_NOTHING = {30, 31}
+
+
+def build_eight_weeks(cast: Any, today: dt.date) -> TreatmentCourse:
+    start = today - dt.timedelta(weeks=8)
+    at = dt.datetime.combine(today, dt.time(9), DENVER)
+    course = make_course_at(cast, start, at)
+    with time_machine.travel(at, tick=False):
+        for n in range(56):
+            if n in EIGHT_WEEKS_NOTHING:
+                continue
+            when = dt.datetime.combine(start + dt.timedelta(days=n), dt.time(20), DENVER)
+            data: dict[str, Any] = {"applied_at": when, "status": "applied"}
+            if n in EIGHT_WEEKS_SKIPS:
+                data.update(status="skipped", skip_reason=EIGHT_WEEKS_SKIPS[n])
+            records.record_create(kind=records.APPLICATION, recorded_by=cast.patient_user,
+                                  course=course, data=data)
+    return course
+
+
+def make_course_at(cast: Any, start: dt.date, at: dt.datetime) -> TreatmentCourse:
+    retire_courses(cast.patient)
+    with time_machine.travel(at, tick=False):
+        course, _ = courses.course_create(patient=cast.patient, prescribed_by=cast.physician, data={
+            "medication": "Sodium thiosulfate", "concentration_percent": 10,
+            "vehicle": "Oil-in-water emulsion", "body_site": "Left lateral thigh",
+            "applications_per_day": 1, "start_date": start, "end_date": None,
+            "instructions": "Once daily in the evening.",
+        })
+    return course
+
+
+def test_a_report_made_before_todays_application_leaves_today_pending(cast: Any) -> None:
+    today = dt.date(2026, 6, 15)
+    course = build_eight_weeks(cast, today)
+    with time_machine.travel(dt.datetime.combine(today, dt.time(9), DENVER), tick=False):
+        report = render(course, cast.physician)
+    summary, text = report.summary, pdf_text(stored_pdf(report))
+
+    # 51 of the 56 days through yesterday, not 51 of 57: today is not missed, it is pending.
+    assert "91.1 % of expected applications (51 of 56)" in text
+    assert (summary["adherence_percent"], summary["applications_applied"],
+            summary["applications_expected"], summary["applications_pending"]) == (91.1, 51, 56, 1)
+    assert summary["days_nothing_logged"] == 2 and summary["longest_gap_days"] == 2
+    assert summary["current_streak_days"] == 56 - 39
+    assert f"Today ({human(today)}) is not counted until it is logged." in text
+
+    # Made again the next day, the same report says the same: it is as of the day it was asked.
+    Report.objects.filter(pk=report.pk).update(status=ReportStatus.QUEUED)
+    with time_machine.travel(dt.datetime.combine(today + dt.timedelta(days=1), dt.time(9), DENVER),
+                             tick=False):
+        again = reports.report_render(report_id=report.pk)
+        # A report asked for now, of the same days, finds that day over and nothing logged.
+        later = render(course, cast.physician, period_start=course.start_date, period_end=today)
+    assert again is not None and again.summary == summary
+    assert (later.summary["applications_expected"], later.summary["applications_pending"],
+            later.summary["days_nothing_logged"]) == (57, 0, 3)
+    assert "is not counted until it is logged" not in pdf_text(stored_pdf(later))
+
+
+def test_a_weekly_report_ends_its_streak_on_its_last_day_which_is_over(cast: Any) -> None:
+    today = dt.date(2026, 6, 15)  # a Monday
+    course = make_course_at(cast, today - dt.timedelta(days=10),
+                            dt.datetime.combine(today - dt.timedelta(days=10), dt.time(9), DENVER))
+    with time_machine.travel(dt.datetime.combine(today, dt.time(9), DENVER), tick=False):
+        for n in range(2, 11):  # every day but yesterday, the period's last
+            records.record_create(kind=records.APPLICATION, recorded_by=cast.patient_user,
+                                  course=course, data={"applied_at": dt.datetime.combine(
+                                      today - dt.timedelta(days=n), dt.time(20), DENVER),
+                                      "status": "applied"})
+        report = render(course, cast.physician, period_start=today - dt.timedelta(days=7),
+                        period_end=today - dt.timedelta(days=1))
+    assert report.summary["current_streak_days"] == 0
+    assert report.summary["applications_pending"] == 0
+    assert report.summary["days_nothing_logged"] == 1
+
+
 def test_the_summary_holds_the_contract_keys_and_never_changes_for_the_same_data(
         cast: Any, twelve_weeks: Built) -> None:
     course = twelve_weeks.course
@@ -290,7 +371,8 @@ def test_a_spanish_patient_gets_the_report_in_spanish(cast: Any) -> None:
     text = pdf_text(stored_pdf(report))
     for words in ("Informe de evolución del tratamiento", "Adherencia", "Síntomas", "Dolor",
                   "Picor", "Carmen Ruiz · Edad 76 años", "una vez al día", "Periodo 28 abr 2026",
-                  "de las aplicaciones previstas (3 de 7)", "42,9 %", "Sin datos en este periodo."):
+                  "de las aplicaciones previstas (3 de 6)", "50,0 %", "Sin datos en este periodo.",
+                  "no se cuenta hasta que se registre"):
         assert words in text, words
     assert "Adherence" not in text and "Symptoms" not in text
 
@@ -318,12 +400,13 @@ def test_a_course_with_no_data_gives_a_readable_report_without_charts(cast: Any)
     # Symptoms, wound, debridements, comments and alerts each say so instead of a chart or table.
     assert text.count("No data in this period.") == 5
     assert "Pain" not in text and "Area (cm²)" not in text and "Area change" not in text
-    assert "0.0 % of expected applications (0 of 31)" in text
+    assert "0.0 % of expected applications (0 of 30)" in text  # today is pending
     reader = PdfReader(io.BytesIO(pdf))
     assert sum(len(page.images) for page in reader.pages) == 0
     summary = report.summary
     assert CONTRACT_KEYS <= set(summary)
-    assert summary["applications_expected"] == 31 and summary["applications_applied"] == 0
+    assert summary["applications_expected"] == 30 and summary["applications_applied"] == 0
+    assert summary["applications_pending"] == 1
     assert summary["adherence_percent"] == 0.0
     assert summary["photos"] == summary["debridements"] == summary["symptom_entries"] == 0
     for key in ("pain_first", "pain_last", "area_first_cm2", "area_last_cm2",

@@ -48,12 +48,13 @@ class ReportData:
 
 
 def _longest_gap(adherence: Adherence) -> int:
-    """The longest run of consecutive expected days not fully applied."""
+    """The longest run of consecutive expected days not fully applied (today, still pending,
+    is not one of them)."""
     longest = run = 0
     for day in adherence.days:
-        if not day.expected:
+        if not day.counted:
             continue
-        run = run + 1 if day.applied < day.expected else 0
+        run = run + 1 if day.applied < day.counted else 0
         longest = max(longest, run)
     return longest
 
@@ -79,11 +80,15 @@ def _photo_timeline(points: list[PhotoPoint]) -> list[PhotoPoint]:
     return chosen
 
 
-def gather(course: TreatmentCourse, start: dt.date, end: dt.date) -> ReportData:
-    # "As of" the end of the period, so a report of a past period never changes afterwards;
-    # for a period ending today this is exactly what the adherence endpoint answers.
-    today = clock.today_in(course.patient.timezone)
-    adherence = course_adherence(course=course, start=start, end=end, today=min(end, today))
+def gather(course: TreatmentCourse, start: dt.date, end: dt.date, *,
+           today: dt.date | None = None) -> ReportData:
+    """The report's data as of `today`, the patient's day it was asked for on (default: the
+    clock's): a period ending that day leaves today's applications pending until logged, a period
+    ended before is over. So a report never changes when made again, and for a period ending
+    today this is exactly what the adherence endpoint answers."""
+    today = today or clock.today_in(course.patient.timezone)
+    adherence = course_adherence(course=course, start=start, end=end, today=today,
+                                 streak_until=min(end, today))
     symptoms = list(_between(SymptomEntry, course, start, end).order_by("recorded_at"))
     photos = list(_between(Photo, course, start, end).filter(status=PhotoStatus.READY)
                   .order_by("taken_at"))
@@ -142,7 +147,9 @@ def summary(data: ReportData) -> dict[str, Any]:
         "applications_applied": adherence.applied,
         "applications_skipped": sum(d.skipped for d in adherence.days),
         "days_nothing_logged": sum(1 for d in adherence.days
-                                   if d.expected and not d.applied and not d.skipped),
+                                   if d.counted and not d.applied and not d.skipped),
+        # Today's applications not logged yet, counted neither as expected nor as missed.
+        "applications_pending": sum(d.pending for d in adherence.days),
         "longest_gap_days": data.longest_gap_days,
         "current_streak_days": adherence.current_streak_days,
         "symptom_entries": len(data.symptoms),

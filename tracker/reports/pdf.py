@@ -48,6 +48,7 @@ APPLIED = colors.HexColor("#2e7d32")
 SKIPPED = colors.HexColor("#e0a100")
 NOTHING = colors.HexColor("#c62828")
 NOT_EXPECTED = colors.HexColor("#e4e7eb")
+PENDING = colors.white  # today, not logged yet: outlined, neither applied nor missed
 PAIN = colors.HexColor("#c62828")
 ITCH = colors.HexColor("#1565c0")
 
@@ -92,12 +93,16 @@ def _heatmap(data: ReportData, t: dict[str, str], language: str) -> Drawing:
             fill, letter = APPLIED, t["applied"][0]
         elif day.skipped:
             fill, letter = SKIPPED, t["skipped"][0]
+        elif day.pending:
+            fill, letter = PENDING, "?"
         else:
             fill, letter = NOTHING, "-"
-        drawing.add(Rect(x, y, cell, cell, fillColor=fill, strokeColor=None))
+        drawing.add(Rect(x, y, cell, cell, fillColor=fill,
+                         strokeColor=INK if fill is PENDING else None, strokeWidth=0.6))
         if letter:
             drawing.add(String(x + cell / 2, y + 2.2 * mm, letter, fontSize=7, fontName="Helvetica",
-                               fillColor=colors.white, textAnchor="middle"))
+                               fillColor=INK if fill is PENDING else colors.white,
+                               textAnchor="middle"))
         if col == 0 or day is days[0]:
             drawing.add(String(0, y + 2.2 * mm, i18n.short_date(day.date, language),
                                fontSize=7.5, fillColor=MUTED))
@@ -106,9 +111,13 @@ def _heatmap(data: ReportData, t: dict[str, str], language: str) -> Drawing:
                            fontSize=7, fillColor=MUTED, textAnchor="middle"))
     legend_y = 2 * mm
     x = label_w
-    for fill, key in ((APPLIED, "applied"), (SKIPPED, "skipped"), (NOTHING, "nothing"),
-                      (NOT_EXPECTED, "not_expected")):
-        drawing.add(Rect(x, legend_y, 3 * mm, 3 * mm, fillColor=fill, strokeColor=None))
+    legend = [(APPLIED, "applied"), (SKIPPED, "skipped"), (NOTHING, "nothing"),
+              (NOT_EXPECTED, "not_expected")]
+    if any(day.pending for day in days):
+        legend.append((PENDING, "pending"))
+    for fill, key in legend:
+        drawing.add(Rect(x, legend_y, 3 * mm, 3 * mm, fillColor=fill,
+                         strokeColor=INK if fill is PENDING else None, strokeWidth=0.6))
         drawing.add(String(x + 4 * mm, legend_y + 0.5 * mm, t[key], fontSize=7.5, fillColor=MUTED))
         x += 4 * mm + len(t[key]) * 1.6 * mm + 4 * mm
     return drawing
@@ -203,6 +212,9 @@ def _section_adherence(data: ReportData, summary: dict[str, Any], t: dict[str, s
         expected=summary["applications_expected"]))]
     flow.append(_p(f"{t['longest_gap']}: <b>{summary['longest_gap_days']}</b> {t['days']} · "
                    f"{t['streak']}: <b>{summary['current_streak_days']}</b> {t['days']}"))
+    for day in data.adherence.days:
+        if day.pending:
+            flow.append(_p(t["pending_note"].format(day=i18n.date(day.date, language)), "small"))
     if summary["applications_expected"]:
         flow.append(_heatmap(data, t, language))
     return [KeepTogether(flow)]

@@ -1,4 +1,11 @@
-"""Adherence: how many of the expected applications were made, day by day, in the patient's days."""
+"""Adherence: how many of the expected applications were made, day by day, in the patient's days.
+
+Today is not over: what it expects and she has not logged yet is pending, neither expected nor
+missed, until she logs it (as the streak treats it). Each day of `days` says what the schedule
+expects of it, today's too (so an app can show today as still open), and `pending` how many of
+today's are not logged yet; the totals and the percentage count each day's `expected - pending`.
+Today once logged counts like any other day: applied, or skipped and so not applied.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +28,22 @@ class AdherenceDay:
     expected: int
     applied: int
     skipped: int
+    pending: int = 0  # today's expected applications not logged yet: not counted
+
+    @property
+    def counted(self) -> int:
+        """The applications of the day that adherence counts as expected."""
+        return self.expected - self.pending
+
+
+def tally(day: dt.date, *, expected: int, applied: int, skipped: int, today: dt.date
+          ) -> AdherenceDay:
+    """A day's figures from what it expects and what was logged on it: applied counts at most
+    what is expected; on today, what is neither applied nor skipped yet is pending."""
+    applied = min(applied, expected)
+    skipped = min(skipped, expected - applied)
+    pending = expected - applied - skipped if day == today else 0
+    return AdherenceDay(day, expected, applied, skipped, pending)
 
 
 @dataclass(frozen=True)
@@ -66,12 +89,14 @@ def _counts(course: TreatmentCourse, start: dt.date, end: dt.date
     return counts
 
 
-def _streak(schedule: Schedule, counts: dict[dt.date, dict[str, int]], today: dt.date) -> int:
-    """Consecutive fully-applied days ending today, or yesterday if today is not yet logged.
+def _streak(schedule: Schedule, counts: dict[dt.date, dict[str, int]], today: dt.date,
+            last: dt.date) -> int:
+    """Consecutive fully-applied days ending on `last`: today, or yesterday if today is not yet
+    logged; a day before today is over, and ends the streak if it is not fully applied.
 
     Days that expect nothing (a pause) neither break nor lengthen a streak.
     """
-    day = min(today, schedule.last)
+    day = min(last, schedule.last)
     if day == today and schedule.expected(today):
         logged = counts.get(today, {"applied": 0, "skipped": 0})
         if logged["applied"] < schedule.expected(today):
@@ -90,8 +115,13 @@ def _streak(schedule: Schedule, counts: dict[dt.date, dict[str, int]], today: dt
 
 
 def course_adherence(*, course: TreatmentCourse, start: dt.date | None = None,
-                     end: dt.date | None = None, today: dt.date | None = None) -> Adherence:
-    """Adherence over [start, end] (default: the course's first day to today, patient's days)."""
+                     end: dt.date | None = None, today: dt.date | None = None,
+                     streak_until: dt.date | None = None) -> Adherence:
+    """Adherence over [start, end] (default: the course's first day to today, patient's days).
+
+    `today` is the patient's day in progress (default: the clock's); the streak ends on
+    `streak_until` (default: today), a day before today for a report of a period already over.
+    """
     today = today or clock.today_in(course.patient.timezone)
     # A bad period is named by the bound the client sent (the other one is a default).
     named = "end" if end is not None else "start"
@@ -109,14 +139,12 @@ def course_adherence(*, course: TreatmentCourse, start: dt.date | None = None,
 
     days = []
     for day in clock.days(start, end):
-        expected = schedule.expected(day)
         logged = counts.get(day, {"applied": 0, "skipped": 0})
-        applied = min(logged["applied"], expected)
-        skipped = min(logged["skipped"], expected - applied)
-        days.append(AdherenceDay(day, expected, applied, skipped))
-    total_expected = sum(d.expected for d in days)
+        days.append(tally(day, expected=schedule.expected(day), applied=logged["applied"],
+                          skipped=logged["skipped"], today=today))
+    total_expected = sum(d.counted for d in days)
     total_applied = sum(d.applied for d in days)
     percent = round(100 * total_applied / total_expected, 1) if total_expected else None
+    streak = _streak(schedule, counts, today, min(streak_until or today, today))
     return Adherence(start=start, end=end, expected=total_expected, applied=total_applied,
-                     adherence_percent=percent, current_streak_days=_streak(schedule, counts, today),
-                     days=days)
+                     adherence_percent=percent, current_streak_days=streak, days=days)

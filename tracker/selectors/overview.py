@@ -1,6 +1,7 @@
 """The care team's patient list: each patient's active course, adherence over her last 7 local
-days, and open alerts; patients with open alerts first, then the least adherent. A fixed number of
-queries whatever the number of patients."""
+days (today counted once logged, as everywhere: selectors/adherence.py), and open alerts; patients
+with open alerts first, then the least adherent. A fixed number of queries whatever the number of
+patients."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from tracker.models import (
     Patient,
     TreatmentCourse,
 )
-from tracker.selectors.adherence import Schedule
+from tracker.selectors.adherence import Schedule, tally
 
 WINDOW_DAYS = 7
 
@@ -44,13 +45,12 @@ def patients_overview(patients: QuerySet[Patient]) -> list[PatientOverview]:
                    .prefetch_related("pauses").order_by("start_date")):
         courses[active.patient_id] = active  # the most recently started active course
     earliest = min((clock.today_in(p.timezone) for p in people), default=dt.date.today())
-    counts: dict[tuple[uuid.UUID, dt.date], int] = defaultdict(int)
+    counts: dict[tuple[uuid.UUID, dt.date, str], int] = defaultdict(int)
     for row in (Application.objects.filter(
             course_id__in=[c.pk for c in courses.values()], entered_in_error_at__isnull=True,
-            status=ApplicationStatus.APPLIED,
             local_date__gte=earliest - dt.timedelta(days=WINDOW_DAYS + 1))
-            .values("course_id", "local_date").annotate(n=Count("id")).order_by()):
-        counts[(row["course_id"], row["local_date"])] = row["n"]
+            .values("course_id", "local_date", "status").annotate(n=Count("id")).order_by()):
+        counts[(row["course_id"], row["local_date"], row["status"])] = row["n"]
     alerts = dict(
         Alert.objects.filter(patient_id__in=ids, status=AlertStatus.OPEN)
         .values_list("patient_id").annotate(n=Count("id")).order_by()
@@ -64,9 +64,12 @@ def patients_overview(patients: QuerySet[Patient]) -> list[PatientOverview]:
             schedule = Schedule(course, list(course.pauses.all()), today)
             for offset in range(WINDOW_DAYS):
                 day = today - dt.timedelta(days=offset)
-                wanted = schedule.expected(day)
-                expected += wanted
-                applied += min(counts[(course.pk, day)], wanted)
+                tallied = tally(day, expected=schedule.expected(day),
+                                applied=counts[(course.pk, day, ApplicationStatus.APPLIED)],
+                                skipped=counts[(course.pk, day, ApplicationStatus.SKIPPED)],
+                                today=today)
+                expected += tallied.counted
+                applied += tallied.applied
         result.append(PatientOverview(
             patient=patient, course_id=course.pk if course else None, expected_7d=expected,
             applied_7d=applied,

@@ -83,7 +83,10 @@ def report_render(*, report_id: uuid.UUID | str, paper: str | None = None) -> Re
     report = Report.objects.select_related("course__patient", "requested_by").get(pk=report_id)
     course = report.course
     with replica_reads():  # a report's weeks are settled: a replica's second of lag is harmless
-        gathered = report_data.gather(course, report.period_start, report.period_end)
+        # As of the day it was asked for: made again later, it says the same.
+        gathered = report_data.gather(course, report.period_start, report.period_end,
+                                      today=clock.local_date(report.created_at,
+                                                             course.patient.timezone))
     summary = report_data.summary(gathered)
     whom = (report.requested_by.display_name or report.requested_by.username
             if report.requested_by else "")
