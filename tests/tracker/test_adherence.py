@@ -309,6 +309,51 @@ def test_a_course_paused_now_expects_nothing_from_the_pause_on(cast, new_course,
     assert result.current_streak_days == 2
 
 
+@pytest.mark.parametrize(("tz", "day", "applied", "paused"), [
+    pytest.param("America/Denver", D, (20, 0, 0), (21, 0, 0), id="an-ordinary-day"),
+    # 01:30 MST, then paused at 03:30 MDT: the clock jumped from 02:00 to 03:00 between them.
+    pytest.param("America/Denver", dt.date(2026, 3, 8), (1, 30, 0), (3, 30, 0),
+                 id="us-spring-forward"),
+    # 01:30 MDT, then paused at 01:10 MST, which is 40 minutes later though it reads earlier.
+    pytest.param("America/Denver", dt.date(2026, 11, 1), (1, 30, 0), (1, 10, 1),
+                 id="us-fall-back"),
+    pytest.param("Europe/Madrid", dt.date(2026, 3, 29), (1, 45, 0), (3, 15, 0),
+                 id="eu-spring-forward"),
+])
+def test_an_application_on_the_day_the_course_is_paused_counts_on_that_day(
+        cast, new_course, log, tz, day, applied, paused):
+    applied_at = local(tz, day, applied[0], applied[1], fold=applied[2])
+    paused_at = local(tz, day, paused[0], paused[1], fold=paused[2])
+    assert applied_at.astimezone(UTC) < paused_at.astimezone(UTC)
+    with time_machine.travel(paused_at, tick=False) as clock:
+        course = new_course(tz, days_after(day, -2))
+        for offset in (-2, -1):
+            log(course, local(tz, days_after(day, offset), 20))
+        log(course, applied_at)
+        courses.course_update(course=course, changed_by=cast.physician, changes={"status": "paused"})
+        clock.move_to(local(tz, days_after(day, 2), 12))
+        result = course_adherence(course=course)
+
+    assert [(d.date, d.expected, d.applied) for d in result.days] == [
+        (days_after(day, -2), 1, 1), (days_after(day, -1), 1, 1), (day, 1, 1),
+        (days_after(day, 1), 0, 0), (days_after(day, 2), 0, 0)]
+    assert (result.expected, result.applied, result.adherence_percent) == (3, 3, 100.0)
+    assert result.current_streak_days == 3
+
+
+def test_the_day_a_course_is_paused_expects_nothing_not_applied(cast, new_course, log):
+    tz = "America/Denver"
+    with time_machine.travel(local(tz, D, 9), tick=False) as clock:
+        course = new_course(tz, days_after(D, -1))
+        log(course, local(tz, days_after(D, -1), 20))
+        courses.course_update(course=course, changed_by=cast.physician, changes={"status": "paused"})
+        clock.move_to(local(tz, days_after(D, 1), 12))
+        result = course_adherence(course=course)
+
+    assert [(d.expected, d.applied) for d in result.days] == [(1, 1), (0, 0), (0, 0)]
+    assert (result.expected, result.applied) == (1, 1)
+
+
 @pytest.mark.parametrize("final", ["completed", "stopped"])
 def test_an_ended_course_expects_nothing_after_its_end(cast, new_course, log, final):
     tz = "Europe/Madrid"

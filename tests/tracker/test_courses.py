@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from tests.conftest import retire_courses
 from tracker.errors import Conflict
 from tracker.models import CoursePause, RecordVersion, TreatmentCourse
+from tracker.selectors.adherence import course_adherence
 from tracker.selectors.timeline import CourseTimeline
 from tracker.services import courses, records
 
@@ -262,6 +263,18 @@ def test_a_pause_covers_the_days_from_pausing_to_the_day_before_resuming(cast, c
     update(course, cast.physician, status="active")
     assert list(CoursePause.objects.filter(course=course).values_list("starts_on", "ends_on")) == [
         (TODAY, TODAY + days(2)), (TODAY + days(5), TODAY + days(5))]
+
+
+def test_pausing_after_she_applied_today_keeps_todays_application_in_adherence(
+        cast, course, frozen):
+    records.record_create(kind=records.APPLICATION, recorded_by=cast.patient_user, course=course,
+                          data={"applied_at": on(TODAY, 8), "status": "applied"})
+    update(course, cast.physician, status="paused")
+    frozen.move_to(on(TODAY + days(3), 9))
+    update(course, cast.physician, status="active")
+    result = course_adherence(course=course, start=TODAY, end=TODAY + days(3))
+    assert [(d.expected, d.applied) for d in result.days] == [(1, 1), (0, 0), (0, 0), (1, 0)]
+    assert (result.expected, result.applied) == (1, 1)  # today (+3) is pending
 
 
 def test_paused_and_resumed_the_same_day_leaves_no_pause(cast, course, frozen):

@@ -65,12 +65,19 @@ class Schedule:
         self.first = course.start_date
         self.last = course.last_day(today)
         self.pauses = [(p.starts_on, p.ends_on or dt.date.max) for p in pauses]
+        self.paused_on = {p.starts_on for p in pauses}
 
-    def expected(self, day: dt.date) -> int:
+    def expected(self, day: dt.date, *, applied: int = 0) -> int:
+        """What the day expects, given the applications `applied` on it.
+
+        A pause begins on the day the course was paused, which may be after she applied that day:
+        what was applied on that day counts on it (expected and applied, never dropped), the rest
+        of the day expects nothing. Later paused days expect nothing.
+        """
         if not self.first <= day <= self.last:
             return 0
         if any(start <= day <= end for start, end in self.pauses):
-            return 0
+            return min(applied, self.per_day) if day in self.paused_on else 0
         return self.per_day
 
 
@@ -97,17 +104,18 @@ def _streak(schedule: Schedule, counts: dict[dt.date, dict[str, int]], today: dt
     Days that expect nothing (a pause) neither break nor lengthen a streak.
     """
     day = min(last, schedule.last)
-    if day == today and schedule.expected(today):
-        logged = counts.get(today, {"applied": 0, "skipped": 0})
-        if logged["applied"] < schedule.expected(today):
+    logged = counts.get(today, {"applied": 0, "skipped": 0})
+    if day == today and schedule.expected(today, applied=logged["applied"]):
+        if logged["applied"] < schedule.expected(today, applied=logged["applied"]):
             if logged["skipped"]:
                 return 0
             day = today - dt.timedelta(days=1)
     streak = 0
     while day >= schedule.first:
-        expected = schedule.expected(day)
+        applied = counts.get(day, {"applied": 0})["applied"]
+        expected = schedule.expected(day, applied=applied)
         if expected:
-            if counts.get(day, {"applied": 0})["applied"] < expected:
+            if applied < expected:
                 break
             streak += 1
         day -= dt.timedelta(days=1)
@@ -140,8 +148,8 @@ def course_adherence(*, course: TreatmentCourse, start: dt.date | None = None,
     days = []
     for day in clock.days(start, end):
         logged = counts.get(day, {"applied": 0, "skipped": 0})
-        days.append(tally(day, expected=schedule.expected(day), applied=logged["applied"],
-                          skipped=logged["skipped"], today=today))
+        days.append(tally(day, expected=schedule.expected(day, applied=logged["applied"]),
+                          applied=logged["applied"], skipped=logged["skipped"], today=today))
     total_expected = sum(d.counted for d in days)
     total_applied = sum(d.applied for d in days)
     percent = round(100 * total_applied / total_expected, 1) if total_expected else None

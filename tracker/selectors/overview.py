@@ -64,8 +64,9 @@ def patients_overview(patients: QuerySet[Patient]) -> list[PatientOverview]:
             schedule = Schedule(course, list(course.pauses.all()), today)
             for offset in range(WINDOW_DAYS):
                 day = today - dt.timedelta(days=offset)
-                tallied = tally(day, expected=schedule.expected(day),
-                                applied=counts[(course.pk, day, ApplicationStatus.APPLIED)],
+                applied_on = counts[(course.pk, day, ApplicationStatus.APPLIED)]
+                tallied = tally(day, expected=schedule.expected(day, applied=applied_on),
+                                applied=applied_on,
                                 skipped=counts[(course.pk, day, ApplicationStatus.SKIPPED)],
                                 today=today)
                 expected += tallied.counted

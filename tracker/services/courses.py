@@ -116,6 +116,8 @@ def _apply_status(course: TreatmentCourse, new: str, *, today: dt.date) -> None:
             open_pause.ends_on = today - dt.timedelta(days=1) if new == CourseStatus.ACTIVE else today
             open_pause.save(update_fields=["ends_on"])
     if new == CourseStatus.PAUSED:
+        # From today on nothing more is expected; what she applied today, before the pause or
+        # logged later from her phone, still counts on today (selectors/adherence.Schedule).
         CoursePause.objects.create(course=course, starts_on=today)
     if new in (CourseStatus.COMPLETED, CourseStatus.STOPPED) and (
         course.end_date is None or course.end_date > today
