@@ -90,12 +90,14 @@ def test_push_score_sums_area_exudate_and_tissue_from_0_to_17() -> None:
 def test_a_review_answers_its_area_and_push_score(
         cast: Any, api: Any, length: str, width: str, area: float, area_points: int) -> None:
     photo = make_photo(cast.course, cast.patient_user)
-    closed = area == 0  # a wound of no area is closed: tissue 0 points, else slough's 3
+    # A wound of no area is closed: no exudate and tissue 0 points; else moderate and slough (2, 3).
+    closed = area == 0
     response = post_review(api(cast.nurse), photo, length_cm=length, width_cm=width,
-                           exudate="moderate", tissue_type="closed" if closed else "slough")
+                           exudate="none" if closed else "moderate",
+                           tissue_type="closed" if closed else "slough")
     assert response.status_code == 201, response.content
     body = response.json()
-    assert body["area_cm2"] == area and body["push_score"] == area_points + 2 + (0 if closed else 3)
+    assert body["area_cm2"] == area and body["push_score"] == area_points + (0 if closed else 5)
     stored = Review.objects.get(pk=body["id"])
     assert (stored.photo_id, stored.course_id, stored.patient_id) == (
         photo.pk, cast.course.pk, cast.patient.pk)
@@ -150,6 +152,42 @@ def test_bad_review_values_are_refused_naming_the_field(
     assert response.status_code == 400 and response["Content-Type"] == PROBLEM
     assert field in response.json()["errors"], response.json()
     assert Review.objects.count() == 0
+
+
+@pytest.mark.parametrize(("data", "field"), [
+    ({"length_cm": "0", "width_cm": "0", "tissue_type": "necrotic"}, "tissue_type"),
+    ({"length_cm": "0", "width_cm": "3.0"}, "length_cm"),
+    ({"length_cm": "2.0", "width_cm": "0"}, "width_cm"),
+    ({"length_cm": "3.0", "width_cm": "2.0", "exudate": "none", "tissue_type": "closed"},
+     "tissue_type"),
+    ({"length_cm": "0.1", "width_cm": "0.1", "exudate": "none", "tissue_type": "closed"},
+     "tissue_type"),
+])
+def test_measurements_that_contradict_each_other_are_refused_naming_the_field(
+        cast: Any, api: Any, data: dict[str, Any], field: str) -> None:
+    photo = make_photo(cast.course, cast.patient_user)
+    client = api(cast.nurse)
+    created = post_review(client, photo, **data)
+    assert created.status_code == 400 and created["Content-Type"] == PROBLEM
+    assert list(created.json()["errors"]) == [field], created.json()
+    assert Review.objects.count() == 0
+
+    # A correction to the same values is refused alike, and changes nothing.
+    stored = review(photo, cast.nurse, length_cm=Decimal("2.0"), width_cm=Decimal("1.5"),
+                    exudate="light", tissue_type="granulation")
+    corrected = client.patch(f"/api/v1/reviews/{stored.pk}/", data, format="json")
+    assert corrected.status_code == 400 and list(corrected.json()["errors"]) == [field]
+    stored.refresh_from_db()
+    assert (stored.version, stored.length_cm, stored.tissue_type) == (1, Decimal("2.0"),
+                                                                      "granulation")
+
+
+def test_a_closed_wound_of_no_area_and_no_exudate_is_accepted(cast: Any, api: Any) -> None:
+    photo = make_photo(cast.course, cast.patient_user)
+    response = post_review(api(cast.nurse), photo, length_cm="0", width_cm="0", exudate="none",
+                           tissue_type="closed")
+    assert response.status_code == 201, response.content
+    assert (response.json()["area_cm2"], response.json()["push_score"]) == (0.0, 0)
 
 
 @pytest.mark.parametrize("field", ["length_cm", "width_cm", "exudate", "tissue_type"])

@@ -49,8 +49,9 @@ def push_score(*, area: Decimal, exudate: str, tissue_type: str) -> int:
 
 
 def validate_measurements(content: dict[str, Any]) -> None:
-    """What a measurement cannot be: a wound with a length has a width, and a wound of no area is
-    closed (PUSH scores tissue 0 only for a closed wound)."""
+    """What a measurement cannot be: a wound with a length has a width, a wound of no area is
+    closed (PUSH scores tissue 0 only for a closed wound), and a closed wound, covered with new
+    skin, has no area."""
     length, width = Decimal(content["length_cm"]), Decimal(content["width_cm"])
     if length > 0 and width == 0:
         raise field_error("width_cm", "A wound with a length has a width: measure it, or give 0 "
@@ -61,6 +62,9 @@ def validate_measurements(content: dict[str, Any]) -> None:
     if length == 0 and width == 0 and content["tissue_type"] != TissueType.CLOSED:
         raise field_error("tissue_type", "An area of 0 is a closed wound: choose closed, or give "
                                          "the wound's length and width.")
+    if content["tissue_type"] == TissueType.CLOSED and (length > 0 or width > 0):
+        raise field_error("tissue_type", "A closed wound has no length or width: give 0 for "
+                                         "both, or choose the tissue you see.")
 
 
 def review_create(*, photo: Photo, reviewer: User, review_id: uuid.UUID | None = None,
