@@ -220,6 +220,12 @@ if TEND_REPORT_PAPER not in ("a4", "letter"):
 # Alert rules (tracker/services/alert_rules.py).
 TEND_MISSED_DAYS = env_int("TEND_MISSED_DAYS", 2, minimum=1)
 TEND_PAIN_RISE_POINTS = env_int("TEND_PAIN_RISE_POINTS", 3, minimum=1)
+# Pain this high alerts whatever the days before: near the top of the scale no rise can show.
+TEND_PAIN_HIGH_SCORE = env_int("TEND_PAIN_HIGH_SCORE", 8, minimum=1)
+if TEND_PAIN_HIGH_SCORE > 10:
+    raise ImproperlyConfigured("TEND_PAIN_HIGH_SCORE is a pain score, 1 to 10")
+# Consecutive expected days with no application, skipped or nothing logged.
+TEND_MISSED_APPLICATIONS_DAYS = env_int("TEND_MISSED_APPLICATIONS_DAYS", 3, minimum=1)
 TEND_HEALING_CHECKPOINT_WEEK = env_int("TEND_HEALING_CHECKPOINT_WEEK", 4, minimum=1)
 TEND_HEALING_CHECKPOINT_PERCENT = env_int("TEND_HEALING_CHECKPOINT_PERCENT", 40, minimum=1)
 TEND_PHOTO_MAX_ATTEMPTS = env_int("TEND_PHOTO_MAX_ATTEMPTS", 8, minimum=1)

@@ -148,7 +148,9 @@ def test_a_paused_course_gets_none_nor_one_whose_pause_covered_those_days(cast: 
     assert check(NOW + dt.timedelta(days=2)) == {(resumed.pk, "medium")}
 
 
-def test_no_second_alert_while_one_is_open_and_a_new_one_after_acknowledgement(cast: Any) -> None:
+def test_no_second_alert_while_one_is_open_and_a_new_one_after_acknowledgement(
+        cast: Any, settings: Any) -> None:
+    settings.TEND_MISSED_APPLICATIONS_DAYS = 30  # nothing logged alone, not missed applications
     course = new_course(cast, new_patient(cast, AUCKLAND))
     log(course, cast.nurse, LAST_LOG)
     first = alert_rules.missed_days_check(now=NOW)
@@ -172,6 +174,90 @@ def test_the_beat_task_runs_the_rule(cast: Any) -> None:
         assert tasks.check_missed_days.apply().get() == 1
         assert tasks.check_missed_days.apply().get() == 0
     assert Alert.objects.get().course_id == course.pk
+
+
+# --- Consecutive expected days with no application ------------------------------------------------
+def missed(at: dt.datetime) -> list[Alert]:
+    """Run the hourly check at `at`; every missed-applications alert since the start."""
+    with time_machine.travel(at, tick=False):
+        alert_rules.missed_days_check()
+    return list(Alert.objects.filter(kind=alert_rules.MISSED_APPLICATIONS).order_by("created_at"))
+
+
+def denver_course(cast: Any) -> TreatmentCourse:
+    return new_course(cast, new_patient(cast, DENVER))
+
+
+def test_three_skipped_days_in_a_row_open_an_alert_as_soon_as_the_third_is_logged(
+        cast: Any) -> None:
+    course = denver_course(cast)
+    log(course, cast.nurse, dt.date(2026, 3, 9))
+    for day in (10, 11):
+        log(course, cast.patient_user, dt.date(2026, 3, day), "skipped")
+    assert missed(local(dt.date(2026, 3, 12), DENVER, 18)) == []  # two, and today pending
+    log(course, cast.patient_user, dt.date(2026, 3, 12), "skipped")
+    [alert] = missed(local(dt.date(2026, 3, 12), DENVER, 21))
+    assert (alert.course_id, alert.severity, alert.status) == (course.pk, "medium", "open")
+    assert alert.facts == {"days": 3, "threshold_days": 3, "first_day": "2026-03-10",
+                           "last_day": "2026-03-12", "skipped": 3, "nothing_logged": 0}
+    assert "3 consecutive expected days, 2026-03-10 to 2026-03-12" in alert.detail
+    # Nothing logged is no application either: "nothing logged" alerts apart, this one once.
+    assert not Alert.objects.filter(kind=AlertKind.NO_LOG).exists()
+
+
+def test_skipped_and_unlogged_days_make_one_run_and_an_application_breaks_it(cast: Any) -> None:
+    course = denver_course(cast)
+    log(course, cast.nurse, dt.date(2026, 3, 7))
+    log(course, cast.patient_user, dt.date(2026, 3, 8), "skipped")
+    log(course, cast.patient_user, dt.date(2026, 3, 10), "applied")
+    log(course, cast.patient_user, dt.date(2026, 3, 11), "skipped")
+    # 8 skipped, 9 nothing, 10 applied, 11 skipped, 12 nothing: never three in a row.
+    assert missed(local(dt.date(2026, 3, 13), DENVER, 9)) == []
+    # 13 is over with nothing logged: 11, 12 and 13.
+    [alert] = missed(local(dt.date(2026, 3, 14), DENVER, 9))
+    assert (alert.facts["first_day"], alert.facts["last_day"], alert.facts["skipped"],
+            alert.facts["nothing_logged"]) == ("2026-03-11", "2026-03-13", 1, 2)
+
+
+def test_a_run_alerts_once_even_after_acknowledgement_and_a_new_run_alerts_again(
+        cast: Any) -> None:
+    course = denver_course(cast)
+    log(course, cast.nurse, dt.date(2026, 3, 9))
+    for day in (10, 11, 12):
+        log(course, cast.patient_user, dt.date(2026, 3, day), "skipped")
+    [first] = missed(local(dt.date(2026, 3, 12), DENVER, 21))
+    assert len(missed(local(dt.date(2026, 3, 13), DENVER, 9))) == 1  # open: none more
+    with time_machine.travel(local(dt.date(2026, 3, 13), DENVER, 10), tick=False):
+        alert_acknowledge(alert=first, by=cast.nurse, note="Sore skin; resumes tomorrow.")
+    assert len(missed(local(dt.date(2026, 3, 14), DENVER, 9))) == 1  # the same run goes on
+    log(course, cast.patient_user, dt.date(2026, 3, 15))
+    for day in (16, 17, 18):
+        log(course, cast.patient_user, dt.date(2026, 3, day), "skipped")
+    alerts = missed(local(dt.date(2026, 3, 18), DENVER, 21))
+    assert [a.facts["first_day"] for a in alerts] == ["2026-03-10", "2026-03-16"]
+
+
+def test_paused_days_neither_break_nor_lengthen_a_run(cast: Any) -> None:
+    course = denver_course(cast)
+    log(course, cast.nurse, dt.date(2026, 3, 8))
+    log(course, cast.patient_user, dt.date(2026, 3, 9), "skipped")
+    set_status(course, cast.physician, "paused", dt.date(2026, 3, 10))
+    set_status(course, cast.physician, "active", dt.date(2026, 3, 13))
+    log(course, cast.patient_user, dt.date(2026, 3, 13), "skipped")
+    assert missed(local(dt.date(2026, 3, 13), DENVER, 21)) == []  # 9 and 13: two
+    log(course, cast.patient_user, dt.date(2026, 3, 14), "skipped")
+    [alert] = missed(local(dt.date(2026, 3, 14), DENVER, 21))
+    assert (alert.facts["first_day"], alert.facts["days"]) == ("2026-03-09", 3)
+
+
+def test_the_number_of_days_follows_the_setting(cast: Any, settings: Any) -> None:
+    settings.TEND_MISSED_APPLICATIONS_DAYS = 2
+    course = denver_course(cast)
+    log(course, cast.nurse, dt.date(2026, 3, 9))
+    for day in (10, 11):
+        log(course, cast.patient_user, dt.date(2026, 3, day), "skipped")
+    [alert] = missed(local(dt.date(2026, 3, 11), DENVER, 21))
+    assert (alert.facts["days"], alert.facts["threshold_days"]) == (2, 2)
 
 
 # --- Symptoms --------------------------------------------------------------------------------------
@@ -231,7 +317,7 @@ def test_warning_signs_open_one_alert_per_episode(cast: Any, course: TreatmentCo
     ([2, 3] * 3 + [2], 5, False),  # mean 2.43: +2.57
     ([2, 3] * 3 + [2], 6, True),
     ([2] * 3, 5, True),  # a shorter history counts too
-    ([], 9, False),  # nothing to compare with
+    ([], 7, False),  # nothing to compare with, and below 8
 ])
 def test_pain_three_points_above_the_mean_of_the_previous_seven_days_opens_an_alert(
         cast: Any, course: TreatmentCourse, history: list[int], pain: int, raised: bool) -> None:
@@ -243,6 +329,35 @@ def test_pain_three_points_above_the_mean_of_the_previous_seven_days_opens_an_al
         [("pain_rise", "medium", entry.pk)] if raised else [])
     if raised:
         assert f"Pain {pain}/10" in alerts[0].detail and "previous 7 days" in alerts[0].detail
+
+
+@pytest.mark.parametrize(("history", "pain", "rose"), [
+    ([8] * 7, 8, False),  # a mean of 8 leaves no room for a rise of 3
+    ([9] * 7, 10, False),
+    ([], 9, False),  # nothing to compare with
+    ([2] * 7, 8, True),  # both: one alert, both said
+])
+def test_pain_of_eight_or_more_opens_an_alert_whatever_the_days_before(
+        cast: Any, course: TreatmentCourse, history: list[int], pain: int, rose: bool) -> None:
+    for days_ago, value in zip(range(len(history), 0, -1), history, strict=True):
+        symptom(course, cast.patient_user, days_ago=days_ago, pain=value)
+    Alert.objects.filter(course=course).update(status=AlertStatus.ACKNOWLEDGED)
+    entry = symptom(course, cast.patient_user, pain=pain)
+    alert = Alert.objects.get(course=course, status=AlertStatus.OPEN)
+    assert (alert.kind, alert.severity, alert.source_id) == ("pain_rise", "medium", entry.pk)
+    assert f"Pain {pain}/10" in alert.detail and "at or above 8/10" in alert.detail
+    assert ("points above the mean" in alert.detail) == rose
+    assert (alert.facts["high"], alert.facts["rose"], alert.facts["high_score"]) == (True, rose, 8)
+
+
+def test_the_high_pain_score_follows_the_setting(cast: Any, course: TreatmentCourse,
+                                                 settings: Any) -> None:
+    settings.TEND_PAIN_HIGH_SCORE = 10
+    symptom(course, cast.patient_user, days_ago=1, pain=9)
+    symptom(course, cast.patient_user, pain=9)
+    assert not Alert.objects.filter(course=course).exists()
+    symptom(course, cast.patient_user, pain=10)
+    assert Alert.objects.get(course=course).facts["high_score"] == 10
 
 
 def test_pain_older_than_seven_days_is_not_in_the_mean(cast: Any, course: TreatmentCourse) -> None:

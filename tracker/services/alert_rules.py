@@ -2,8 +2,9 @@
 alerts.alert_raise); the kinds are models.AlertKind.
 
 - nothing logged for 2 whole local days of an active course (a beat task, in each patient's days);
+- 3 consecutive expected days with no application, skipped or nothing logged (the same task);
 - a symptom entry with a warning sign: fever, pus or spreading redness (high);
-- pain at least 3 points above the patient's mean of the previous 7 days (medium);
+- pain at least 3 points above the patient's mean of the previous 7 days, or 8 or more (medium);
 - a review with signs of infection (high), or flagged for the physician (medium);
 - a healing checkpoint: area reduction below a threshold at a given week (low).
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import cast
 
 from django.conf import settings
 from django.db.models import Avg, OuterRef, Subquery
@@ -22,12 +24,21 @@ from tracker.models import (
     AlertKind,
     AlertSeverity,
     Application,
+    ApplicationStatus,
     CourseStatus,
     Review,
     SymptomEntry,
     TreatmentCourse,
 )
+from tracker.selectors.adherence import course_adherence
 from tracker.services.alerts import alert_raise
+
+# Consecutive expected days without an application: its own kind, so that it is told and
+# acknowledged apart from "nothing logged" (whose notice also reaches her caregivers). The
+# AlertKind choice it stands for: ("missed_applications", "Applications missed").
+MISSED_APPLICATIONS = cast(AlertKind, "missed_applications")
+# How far back a run of missed days is followed.
+RUN_LOOKBACK_DAYS = 120
 
 
 def red_flags(entry: SymptomEntry) -> list[str]:
@@ -49,18 +60,29 @@ def symptom_alerts(entry: SymptomEntry) -> list[Alert]:
             source_type="symptom", source_id=entry.pk))
     if entry.pain is None:
         return [alert for alert in raised if alert is not None]  # pain not answered: no rise
-    rise = settings.TEND_PAIN_RISE_POINTS
+    rise, high = settings.TEND_PAIN_RISE_POINTS, settings.TEND_PAIN_HIGH_SCORE
     previous = SymptomEntry.objects.filter(
         course_id=entry.course_id, entered_in_error_at__isnull=True,
         local_date__gte=entry.local_date - dt.timedelta(days=7), local_date__lt=entry.local_date,
     ).aggregate(mean=Avg("pain"))["mean"]
-    if previous is not None and entry.pain >= previous + rise:
+    rose = previous is not None and entry.pain >= previous + rise
+    # Above a mean of 10 - rise no rise can show: pain this high alerts on its own.
+    if rose or entry.pain >= high:
+        words = [f"Pain {entry.pain}/10 on {entry.local_date}"]
+        if rose:
+            words.append(f"{entry.pain - previous:.1f} points above the mean of the previous 7 "
+                         f"days ({previous:.1f})")
+        if entry.pain >= high:
+            words.append(f"at or above {high}/10")
+        if not rose and previous is not None:
+            words.append(f"mean of the previous 7 days {previous:.1f}")
         raised.append(alert_raise(
             course=entry.course, kind=AlertKind.PAIN_RISE, severity=AlertSeverity.MEDIUM,
-            detail=f"Pain {entry.pain}/10 on {entry.local_date}, {entry.pain - previous:.1f} points "
-                   f"above the mean of the previous 7 days ({previous:.1f}).",
+            detail=", ".join(words) + ".",
             facts={"date": entry.local_date.isoformat(), "pain": entry.pain,
-                   "mean": round(float(previous), 1)},
+                   "mean": round(float(previous), 1) if previous is not None else None,
+                   "rise_points": rise, "rose": rose, "high_score": high,
+                   "high": entry.pain >= high},
             source_type="symptom", source_id=entry.pk))
     return [alert for alert in raised if alert is not None]
 
@@ -124,7 +146,8 @@ def healing_checkpoint(course: TreatmentCourse) -> Alert | None:
 
 
 def missed_days_check(*, now: dt.datetime | None = None) -> list[Alert]:
-    """For every active course: nothing logged on the last N whole local days (default 2).
+    """For every active course: nothing logged on the last N whole local days (default 2), then
+    missed_applications_check.
 
     Run hourly by beat, so that each patient is checked soon after her own midnight.
     """
@@ -157,6 +180,72 @@ def missed_days_check(*, now: dt.datetime | None = None) -> list[Alert]:
                    "Check in with the patient.",
             facts={"days": days,
                    "last_log": course.last_logged.isoformat() if course.last_logged else None},
+        )
+        if alert is not None:
+            raised.append(alert)
+    return raised + missed_applications_check(now=now)
+
+
+def _missed_run(course: TreatmentCourse, today: dt.date) -> list[tuple[dt.date, int]]:
+    """The latest run of consecutive expected days with no application, ending today (skipped)
+    or yesterday: (day, skipped) newest first. Today is part of it only once logged, as skipped;
+    days that expect nothing (a pause) neither break nor lengthen it."""
+    start = max(course.start_date, today - dt.timedelta(days=RUN_LOOKBACK_DAYS))
+    if start > today:
+        return []
+    run = []
+    for day in reversed(course_adherence(course=course, start=start, end=today,
+                                         today=today).days):
+        if not day.counted:
+            continue  # not expected, or today still pending
+        if day.applied:
+            break
+        run.append((day.date, day.skipped))
+    return run
+
+
+def missed_applications_check(*, now: dt.datetime | None = None) -> list[Alert]:
+    """For every active course: no application on N consecutive expected days (default 3),
+    whatever the reason: skipped ("skin too sore", "ran out of the emulsion") or nothing logged.
+
+    One alert per run (an episode): none while one is open, and none again for the same run once
+    acknowledged; a new run opens a new one.
+    """
+    days = settings.TEND_MISSED_APPLICATIONS_DAYS
+    raised = []
+    courses = (
+        TreatmentCourse.objects.filter(status=CourseStatus.ACTIVE)
+        .select_related("patient").prefetch_related("pauses")
+        .annotate(last_applied=Subquery(
+            Application.objects.filter(course=OuterRef("pk"), entered_in_error_at__isnull=True,
+                                       status=ApplicationStatus.APPLIED)
+            .order_by("-local_date").values("local_date")[:1]
+        ))
+    )
+    for course in courses.iterator(chunk_size=500):
+        today = clock.today_in(course.patient.timezone, now=now)
+        if course.end_date is not None and course.end_date < today - dt.timedelta(days=1):
+            continue
+        # Applied within the last N days: no run of N can end today or yesterday.
+        if course.last_applied is not None and course.last_applied > today - dt.timedelta(days=days):
+            continue
+        run = _missed_run(course, today)
+        if len(run) < days:
+            continue
+        first, last = run[-1][0], run[0][0]
+        since = dt.datetime.combine(first, dt.time.min, clock.zone(course.patient.timezone))
+        if Alert.objects.filter(course=course, kind=MISSED_APPLICATIONS,
+                                created_at__gte=since).exists():
+            continue  # this run was told already
+        skipped = sum(1 for _, n in run if n)
+        alert = alert_raise(
+            course=course, kind=MISSED_APPLICATIONS, severity=AlertSeverity.MEDIUM,
+            detail=f"No application on {len(run)} consecutive expected days, {first} to {last} "
+                   f"({skipped} skipped, {len(run) - skipped} with nothing logged). "
+                   "Check in with the patient.",
+            facts={"days": len(run), "threshold_days": days, "first_day": first.isoformat(),
+                   "last_day": last.isoformat(), "skipped": skipped,
+                   "nothing_logged": len(run) - skipped},
         )
         if alert is not None:
             raised.append(alert)
