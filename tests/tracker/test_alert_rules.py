@@ -424,8 +424,10 @@ def test_too_little_reduction_at_week_four_opens_one_low_alert_that_asks_for_a_r
     assert detail.startswith("Week 4 checkpoint: the wound area changed by -25 %")
     assert "4.00 cm² to 3.00 cm²" in detail and "below the 40 % reduction" in detail
     for words in ("Phillips 2000", "Sheehan 2003", "venous leg ulcers", "diabetic foot ulcers",
-                  "calcinosis cutis", "2 to 6 months", "not validated", "review the plan"):
+                  "calcinosis cutis", "not validated", "review the plan"):
         assert words in detail, words
+    # No claim of how long sodium thiosulfate takes: no source in the case literature says it.
+    assert "months" not in detail
     # It never tells anyone to stop: the one "stop" says this is not a reason to.
     assert detail.lower().count("stop") == 1
     assert "this is not a reason to stop treatment on its own" in detail

@@ -110,8 +110,7 @@ def healing_checkpoint(course: TreatmentCourse) -> Alert | None:
 
     The threshold comes from other wounds: venous leg ulcers that shrink by at least 40 % by week 3
     (Phillips 2000) and diabetic foot ulcers by 53 % at week 4 (Sheehan 2003) tend to heal. It is
-    not validated for calcinosis cutis, where topical sodium thiosulfate typically takes 2 to 6
-    months: the alert asks for a review of the plan, never to stop.
+    not validated for calcinosis cutis: the alert asks for a review of the plan, never to stop.
     """
     week = settings.TEND_HEALING_CHECKPOINT_WEEK
     threshold = Decimal(settings.TEND_HEALING_CHECKPOINT_PERCENT)
@@ -134,9 +133,8 @@ def healing_checkpoint(course: TreatmentCourse) -> Alert | None:
             f"({first.area_cm2} cm² to {latest.area_cm2} cm²), below the {threshold:.0f} % "
             "reduction that predicts healing in venous leg ulcers (at least 40 % by week 3, "
             "Phillips 2000) and diabetic foot ulcers (53 % at week 4, Sheehan 2003). This "
-            "threshold is not validated for calcinosis cutis, where topical sodium thiosulfate "
-            "typically takes 2 to 6 months: please review the plan with the patient; this is not "
-            "a reason to stop treatment on its own."
+            "threshold is not validated for calcinosis cutis: please review the plan with the "
+            "patient; this is not a reason to stop treatment on its own."
         ),
         facts={"week": week, "change_percent": round(float(-reduction)),
                "first_area_cm2": float(first.area_cm2), "last_area_cm2": float(latest.area_cm2),
