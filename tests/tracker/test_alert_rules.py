@@ -421,11 +421,23 @@ def test_too_little_reduction_at_week_four_opens_one_low_alert_that_asks_for_a_r
     [alert] = checkpoint_alerts(course)
     assert (alert.severity, alert.source_type, alert.source_id) == ("low", "review", latest.pk)
     detail = alert.detail
-    assert detail.startswith("Week 4 checkpoint: the wound area changed by -25 %")
-    assert "4.00 cm² to 3.00 cm²" in detail and "below the 40 % reduction" in detail
-    for words in ("Phillips 2000", "Sheehan 2003", "venous leg ulcers", "diabetic foot ulcers",
-                  "calcinosis cutis", "not validated", "review the plan"):
+    start = course.start_date
+    day = lambda n: (start + dt.timedelta(days=n)).isoformat()  # noqa: E731
+    assert detail.startswith(f"Week 4 checkpoint ({day(28)}): L \u00d7 W changed by -25 %, from 4.00 "
+                             f"cm² on {day(0)} to 3.00 cm² on {day(28)} (the measurement nearest "
+                             "the checkpoint, within 7 days), less than the 40 % reduction")
+    # Each figure for what it is, and that the configured 40 % at week 4 is none of them.
+    for words in ("the first 4 weeks predicted healing by week 24 (Kantor & Margolis 2000)",
+                  "at least 40 % by week 3 predicted most outcomes at week 12 (Phillips 2000)",
+                  "about 53 % at week 4 (Sheehan 2003)", "50 % at week 4 (Coerper 2009)",
+                  "This checkpoint (40 % at week 4) is configured: it is none of these figures",
+                  "none is validated for calcinosis cutis", "review the plan"):
         assert words in detail, words
+    assert "predicts healing" not in detail
+    assert alert.facts == {
+        "week": 4, "change_percent": -25, "first_area_cm2": 4.0, "last_area_cm2": 3.0,
+        "threshold_percent": 40.0, "checkpoint_date": day(28), "first_date": day(0),
+        "last_date": day(28), "days_from_checkpoint": 0, "window_days": 7, "source": None}
     # No claim of how long sodium thiosulfate takes: no source in the case literature says it.
     assert "months" not in detail
     # It never tells anyone to stop: the one "stop" says this is not a reason to.
@@ -472,11 +484,57 @@ def test_the_checkpoint_follows_the_settings(cast: Any, course: TreatmentCourse,
     settings.TEND_HEALING_CHECKPOINT_WEEK = 3
     settings.TEND_HEALING_CHECKPOINT_PERCENT = 50
     measure(course, cast.nurse, 0, "2.0", "2.0")
-    measure(course, cast.nurse, 20, "1.0", "1.0")  # before week 3: not yet, however it looks
+    measure(course, cast.nurse, 20, "2.0", "1.1")  # before week 3: not yet, however it looks
     assert checkpoint_alerts(course) == []
-    measure(course, cast.nurse, 21, "2.0", "1.0")  # exactly 50 % smaller: enough
-    assert checkpoint_alerts(course) == []
-    measure(course, cast.nurse, 22, "2.0", "1.1")  # 45 % smaller: below 50 %
+    measure(course, cast.nurse, 22, "2.0", "1.1")  # 45 % smaller: below 50 %, a day after
     [alert] = checkpoint_alerts(course)
-    assert alert.detail.startswith("Week 3 checkpoint: the wound area changed by -45 %")
-    assert "below the 50 % reduction" in alert.detail
+    checkpoint = (course.start_date + dt.timedelta(weeks=3)).isoformat()
+    assert alert.detail.startswith(f"Week 3 checkpoint ({checkpoint}): L \u00d7 W changed by -45 %")
+    assert "less than the 50 % reduction of this checkpoint" in alert.detail
+    # The citations stay what they are; the configured 50 % at week 3 is said to be none of them.
+    assert "This checkpoint (50 % at week 3) is configured: it is none of these" in alert.detail
+    assert "50 % at week 4 (Coerper 2009)" in alert.detail
+
+
+@pytest.mark.parametrize(("week", "percent", "source"), [
+    (3, 40, "Phillips 2000"), (4, 53, "Sheehan 2003"), (4, 50, "Coerper 2009"), (4, 40, None)])
+def test_the_checkpoint_says_whether_it_is_a_cited_figure(
+        cast: Any, course: TreatmentCourse, settings: Any, week: int, percent: int,
+        source: str | None) -> None:
+    settings.TEND_HEALING_CHECKPOINT_WEEK, settings.TEND_HEALING_CHECKPOINT_PERCENT = week, percent
+    measure(course, cast.nurse, 0, "2.0", "2.0")
+    measure(course, cast.nurse, 7 * week, "2.0", "1.9")
+    [alert] = checkpoint_alerts(course)
+    assert alert.facts["source"] == source
+    if source:
+        assert f"This checkpoint ({percent} % at week {week}) is {source}'s figure" in alert.detail
+
+
+def test_the_checkpoint_reads_the_measurement_nearest_its_day_not_the_latest(
+        cast: Any, course: TreatmentCourse) -> None:
+    measure(course, cast.nurse, 0, "2.0", "2.0")
+    measure(course, cast.nurse, 23, "2.0", "1.9")  # 5 days before: farther
+    near = measure(course, cast.nurse, 30, "1.0", "1.0")  # 2 days after, 75 % smaller: on track
+    measure(course, cast.nurse, 34, "2.0", "2.0")  # a regression, farther: not the checkpoint's
+    assert checkpoint_alerts(course) == []
+    assert near.photo.local_date == course.start_date + dt.timedelta(days=30)
+
+
+def test_a_regression_long_after_the_checkpoint_is_not_called_week_four(
+        cast: Any, course: TreatmentCourse) -> None:
+    measure(course, cast.nurse, 0, "2.0", "2.0")
+    measure(course, cast.nurse, 14, "1.5", "1.5")
+    measure(course, cast.nurse, 84, "2.0", "2.0")  # week 12: nothing measured near week 4
+    assert checkpoint_alerts(course) == []
+
+
+def test_the_window_follows_the_setting(cast: Any, course: TreatmentCourse,
+                                        settings: Any) -> None:
+    settings.TEND_HEALING_CHECKPOINT_WINDOW_DAYS = 2
+    measure(course, cast.nurse, 0, "2.0", "2.0")
+    measure(course, cast.nurse, 25, "2.0", "1.9")  # 3 days before: outside
+    measure(course, cast.nurse, 31, "2.0", "1.9")  # 3 days after: outside
+    assert checkpoint_alerts(course) == []
+    measure(course, cast.nurse, 30, "2.0", "1.9")
+    [alert] = checkpoint_alerts(course)
+    assert (alert.facts["window_days"], alert.facts["days_from_checkpoint"]) == (2, 2)

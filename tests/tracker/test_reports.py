@@ -241,7 +241,11 @@ def test_every_figure_in_the_pdf_equals_the_summary_and_the_adherence_endpoint(
     # in UTC).
     red_flag_day = START + dt.timedelta(days=RED_FLAG_DAY)
     assert f"{human(red_flag_day)} [high, open] Warning signs reported on {red_flag_day}" in text
-    assert f"{human(START + dt.timedelta(days=28))} [low, open] Week 4 checkpoint" in text
+    week4 = human(START + dt.timedelta(days=28))
+    assert (f"{week4} [low, open] Week 4 checkpoint ({week4}): L \u00d7 W changed by -22 %, from 6.00 cm² "
+            f"on {human(START)} to 4.68 cm² on {week4} (the measurement nearest the checkpoint, "
+            "within 7 days)") in text
+    assert "(Kantor & Margolis 2000)" in text and "none is validated for calcinosis cutis" in text
 
 
 # The demo's eight weeks: applied every evening through yesterday but for three skips (with their
@@ -725,3 +729,19 @@ def test_two_beats_at_once_make_one_weekly_report_per_course(
     assert set(Report.objects.values_list("course", flat=True)) == {c.pk for c in many}
     assert sorted(args[0] for args in renders_sent) == sorted(
         str(pk) for pk in Report.objects.values_list("pk", flat=True))
+
+
+def test_the_checkpoint_reads_in_the_reports_language_from_its_facts() -> None:
+    from tracker.reports import i18n, pdf
+
+    alert = Alert(kind="healing_checkpoint", detail="in English", facts={
+        "week": 4, "change_percent": -22, "first_area_cm2": 6.0, "last_area_cm2": 4.68,
+        "threshold_percent": 40.0, "checkpoint_date": "2026-04-21", "first_date": "2026-03-24",
+        "last_date": "2026-04-22", "days_from_checkpoint": 1, "window_days": 7, "source": None})
+    text = pdf._alert_text(alert, i18n.TEXT["es"], "es")
+    assert text.startswith("Control de la semana 4 (21 abr 2026): L \u00d7 A cambió un -22 %, de "
+                           "6,00 cm² el 24 mar 2026 a 4,68 cm² el 22 abr 2026")
+    assert "(Kantor y Margolis 2000)" in text and "calcinosis cutánea" in text
+    # An alert stored before its facts named the dates keeps its own words.
+    alert.facts = {"week": 4}
+    assert pdf._alert_text(alert, i18n.TEXT["es"], "es") == "in English"

@@ -62,6 +62,22 @@ TEXT: dict[str, dict[str, str]] = {
         "acknowledged": "acknowledged",
         "page": "Page {n}",
         "not_applicable": "n/a",
+        "checkpoint_alert": "Week {week} checkpoint ({checkpoint}): L \u00d7 W changed by {change}, "
+                            "from {first} cm² on {first_date} to {last} cm² on {last_date} (the "
+                            "measurement nearest the checkpoint, within {window} days), less than "
+                            "this checkpoint's {threshold} % reduction. {evidence} Review the plan "
+                            "with the patient; this is not a reason to stop treatment on its own.",
+        "checkpoint_evidence": "In venous leg ulcers the percentage change in area over the first "
+                               "4 weeks predicted healing by week 24 (Kantor & Margolis 2000), and "
+                               "a reduction of at least 40 % by week 3 predicted most outcomes at "
+                               "week 12 (Phillips 2000); in diabetic foot ulcers a reduction of "
+                               "about 53 % at week 4 (Sheehan 2003) and of 50 % at week 4 (Coerper "
+                               "2009) predicted healing. {relation}, and none is validated for "
+                               "calcinosis cutis.",
+        "checkpoint_is_source": "This checkpoint ({threshold} % at week {week}) is {source}'s "
+                                "figure",
+        "checkpoint_configured": "This checkpoint ({threshold} % at week {week}) is configured: "
+                                 "it is none of these figures as published",
     },
     "es": {
         "title": "Informe de evolución del tratamiento",
@@ -115,6 +131,25 @@ TEXT: dict[str, dict[str, str]] = {
         "acknowledged": "revisada",
         "page": "Página {n}",
         "not_applicable": "n/d",
+        "checkpoint_alert": "Control de la semana {week} ({checkpoint}): L \u00d7 A cambió un {change}, "
+                            "de {first} cm² el {first_date} a {last} cm² el {last_date} (la "
+                            "medición más cercana al control, dentro de {window} días), menos que "
+                            "la reducción del {threshold} % de este control. {evidence} Revise el "
+                            "plan con la paciente; por sí solo no es motivo para suspender el "
+                            "tratamiento.",
+        "checkpoint_evidence": "En úlceras venosas de pierna, el cambio porcentual del área en las "
+                               "primeras 4 semanas predijo la cicatrización a la semana 24 (Kantor "
+                               "y Margolis 2000), y una reducción de al menos el 40 % a la semana "
+                               "3 predijo la mayoría de los resultados a la semana 12 (Phillips "
+                               "2000); en úlceras de pie diabético, una reducción de alrededor del "
+                               "53 % a la semana 4 (Sheehan 2003) y del 50 % a la semana 4 "
+                               "(Coerper 2009) predijo la cicatrización. {relation}, y ninguna "
+                               "está validada en la calcinosis cutánea.",
+        "checkpoint_is_source": "Este control ({threshold} % a la semana {week}) es la cifra de "
+                                "{source}",
+        "checkpoint_configured": "Este control ({threshold} % a la semana {week}) está "
+                                 "configurado: no es ninguna de estas cifras tal como se "
+                                 "publicaron",
     },
 }
 

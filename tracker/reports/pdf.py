@@ -33,6 +33,7 @@ from reportlab.platypus import (
 )
 
 from tracker import clock
+from tracker.models import AlertKind
 from tracker.reports import i18n
 from tracker.reports.data import PhotoPoint, ReportData
 
@@ -282,6 +283,28 @@ def _section_wound(data: ReportData, summary: dict[str, Any], t: dict[str, str],
     return flow
 
 
+def _alert_text(alert: Any, t: dict[str, str], language: str) -> str:
+    """An alert in the report's language where its facts allow, else its stored (English) text."""
+    facts = alert.facts or {}
+    if alert.kind == AlertKind.HEALING_CHECKPOINT and "first_date" in facts:
+        week, threshold = facts["week"], round(facts["threshold_percent"])
+        relation = (t["checkpoint_is_source"] if facts.get("source")
+                    else t["checkpoint_configured"]).format(
+            threshold=threshold, week=week, source=facts.get("source"))
+        change = i18n.number(float(facts["change_percent"]), language, digits=0, suffix=" %")
+        return t["checkpoint_alert"].format(
+            week=week, checkpoint=i18n.date(dt.date.fromisoformat(facts["checkpoint_date"]),
+                                            language),
+            change=("+" if facts["change_percent"] > 0 else "") + change,
+            first=i18n.number(float(facts["first_area_cm2"]), language, digits=2),
+            last=i18n.number(float(facts["last_area_cm2"]), language, digits=2),
+            first_date=i18n.date(dt.date.fromisoformat(facts["first_date"]), language),
+            last_date=i18n.date(dt.date.fromisoformat(facts["last_date"]), language),
+            window=facts["window_days"], threshold=threshold,
+            evidence=t["checkpoint_evidence"].format(relation=relation))
+    return str(alert.detail)
+
+
 def _section_clinic(data: ReportData, t: dict[str, str], language: str) -> list[Flowable]:
     flow: list[Flowable] = [_p(t["debridements"], "h2")]
     if data.debridements:
@@ -307,7 +330,7 @@ def _section_clinic(data: ReportData, t: dict[str, str], language: str) -> list[
     alerts = [
         _p(f"<b>{i18n.date(clock.local_date(a.created_at, data.course.patient.timezone), language)}</b> "
            f"[{t['severity_' + a.severity]}, {t['open'] if a.status == 'open' else t['acknowledged']}] "
-           f"{_escape(a.detail)}")
+           f"{_escape(_alert_text(a, t, language))}")
         for a in data.alerts
     ] or [_p(t["no_data"])]
     flow += [KeepTogether([_p(t["alerts"], "h2"), alerts[0]]), *alerts[1:]]

@@ -6,7 +6,7 @@ alerts.alert_raise); the kinds are models.AlertKind.
 - a symptom entry with a warning sign: fever, pus or spreading redness (high);
 - pain at least 3 points above the patient's mean of the previous 7 days, or 8 or more (medium);
 - a review with signs of infection (high), or flagged for the physician (medium);
-- a healing checkpoint: area reduction below a threshold at a given week (low).
+- a healing checkpoint: too little L x W reduction near a given week (low).
 """
 
 from __future__ import annotations
@@ -105,41 +105,97 @@ def review_alerts(review: Review) -> list[Alert]:
     return [alert for alert in raised if alert is not None]
 
 
-def healing_checkpoint(course: TreatmentCourse) -> Alert | None:
-    """At the checkpoint week, compare the latest measured area with the first one.
+# What the literature says of the area change at a checkpoint, each figure for what it is; none of
+# them is about calcinosis cutis. (key, wound, reduction %, at week, what it predicted)
+CHECKPOINT_SOURCES: list[tuple[str, str, int | None, int, str]] = [
+    ("Kantor & Margolis 2000", "venous leg ulcers", None, 4, "healing by week 24"),
+    ("Phillips 2000", "venous leg ulcers", 40, 3, "healing by week 12"),
+    ("Sheehan 2003", "diabetic foot ulcers", 53, 4, "healing by week 12"),
+    ("Coerper 2009", "diabetic foot ulcers", 50, 4, "healing"),
+]
 
-    The threshold comes from other wounds: venous leg ulcers that shrink by at least 40 % by week 3
-    (Phillips 2000) and diabetic foot ulcers by 53 % at week 4 (Sheehan 2003) tend to heal. It is
-    not validated for calcinosis cutis: the alert asks for a review of the plan, never to stop.
+
+def checkpoint_source(week: int, threshold: int) -> str | None:
+    """The cited study whose figure and week the configured checkpoint is, if one is."""
+    return next((name for name, _, percent, at, _ in CHECKPOINT_SOURCES
+                 if percent == threshold and at == week), None)
+
+
+def checkpoint_evidence(week: int, threshold: int) -> str:
+    """The sentences that cite each figure for what it is, and say how the configured checkpoint
+    relates to them."""
+    source = checkpoint_source(week, threshold)
+    matched = (f"This checkpoint ({threshold} % at week {week}) is {source}'s figure"
+               if source else
+               f"This checkpoint ({threshold} % at week {week}) is configured: it is none of "
+               "these figures as published")
+    return (
+        "In venous leg ulcers the percentage change in area over the first 4 weeks predicted "
+        "healing by week 24 (Kantor & Margolis 2000), and a reduction of at least 40 % by week 3 "
+        "predicted most outcomes at week 12 (Phillips 2000); in diabetic foot ulcers a reduction "
+        "of about 53 % at week 4 (Sheehan 2003) and of 50 % at week 4 (Coerper 2009) predicted "
+        f"healing. {matched}, and none is validated for calcinosis cutis."
+    )
+
+
+def _measurements(course: TreatmentCourse) -> list[Review]:
+    """Each measured photo of the course in force (its latest review), in the order taken."""
+    latest: dict[object, Review] = {}
+    for review in (Review.objects.filter(course=course, photo__entered_in_error_at__isnull=True)
+                   .select_related("photo").order_by("photo__taken_at", "created_at")):
+        latest[review.photo_id] = review
+    return list(latest.values())
+
+
+def healing_checkpoint(course: TreatmentCourse) -> Alert | None:
+    """At the checkpoint week, compare the measurement nearest the checkpoint with the first one.
+
+    1. Once a photo on or after the checkpoint day is measured, the checkpoint is decided from the
+       measurement nearest that day within TEND_HEALING_CHECKPOINT_WINDOW_DAYS either side (the
+       later of two as near); none in the window, no checkpoint: a regression at week 12 is not
+       week 4's.
+    2. Its L x W is compared with the first measurement's; less reduction than the configured
+       percentage opens one low alert per course, naming both dates.
+    The figures come from venous leg and diabetic foot ulcers (CHECKPOINT_SOURCES), never from
+    calcinosis cutis: the alert asks for a review of the plan, never to stop.
     """
     week = settings.TEND_HEALING_CHECKPOINT_WEEK
-    threshold = Decimal(settings.TEND_HEALING_CHECKPOINT_PERCENT)
+    threshold = settings.TEND_HEALING_CHECKPOINT_PERCENT
+    window = settings.TEND_HEALING_CHECKPOINT_WINDOW_DAYS
     if Alert.objects.filter(course=course, kind=AlertKind.HEALING_CHECKPOINT).exists():
         return None  # one checkpoint per course
     checkpoint = course.start_date + dt.timedelta(weeks=week)
-    reviews = Review.objects.filter(course=course, photo__entered_in_error_at__isnull=True)
-    first = reviews.order_by("photo__taken_at", "created_at").first()
-    latest = (reviews.filter(photo__local_date__gte=checkpoint)
-              .order_by("-photo__taken_at", "-created_at").first())
-    if first is None or latest is None or first.pk == latest.pk or first.area_cm2 <= 0:
+    measured = _measurements(course)
+    if len(measured) < 2 or measured[-1].photo.local_date < checkpoint:
         return None
-    reduction = (first.area_cm2 - latest.area_cm2) / first.area_cm2 * 100
-    if reduction >= threshold:
+    first = measured[0]
+    near = [r for r in measured[1:] if abs((r.photo.local_date - checkpoint).days) <= window]
+    if not near or first.area_cm2 <= 0:
         return None
+    nearest = min(near, key=lambda r: (abs((r.photo.local_date - checkpoint).days),
+                                       -r.photo.local_date.toordinal()))
+    reduction = (first.area_cm2 - nearest.area_cm2) / first.area_cm2 * 100
+    if reduction >= Decimal(threshold):
+        return None
+    first_day, last_day = first.photo.local_date, nearest.photo.local_date
+    offset = (last_day - checkpoint).days
     return alert_raise(
         course=course, kind=AlertKind.HEALING_CHECKPOINT, severity=AlertSeverity.LOW,
         detail=(
-            f"Week {week} checkpoint: the wound area changed by {-reduction:+.0f} % "
-            f"({first.area_cm2} cm² to {latest.area_cm2} cm²), below the {threshold:.0f} % "
-            "reduction that predicts healing in venous leg ulcers (at least 40 % by week 3, "
-            "Phillips 2000) and diabetic foot ulcers (53 % at week 4, Sheehan 2003). This "
-            "threshold is not validated for calcinosis cutis: please review the plan with the "
-            "patient; this is not a reason to stop treatment on its own."
+            f"Week {week} checkpoint ({checkpoint}): L \u00d7 W changed by {-reduction:+.0f} %, from "
+            f"{first.area_cm2} cm² on {first_day} to {nearest.area_cm2} cm² on {last_day} (the "
+            f"measurement nearest the checkpoint, within {window} days), less than the "
+            f"{threshold} % reduction of this checkpoint. {checkpoint_evidence(week, threshold)} "
+            "Please review the plan with the patient; this is not a reason to stop treatment on "
+            "its own."
         ),
         facts={"week": week, "change_percent": round(float(-reduction)),
-               "first_area_cm2": float(first.area_cm2), "last_area_cm2": float(latest.area_cm2),
-               "threshold_percent": float(threshold)},
-        source_type="review", source_id=latest.pk,
+               "first_area_cm2": float(first.area_cm2), "last_area_cm2": float(nearest.area_cm2),
+               "threshold_percent": float(threshold), "checkpoint_date": checkpoint.isoformat(),
+               "first_date": first_day.isoformat(), "last_date": last_day.isoformat(),
+               "days_from_checkpoint": offset, "window_days": window,
+               "source": checkpoint_source(week, threshold)},
+        source_type="review", source_id=nearest.pk,
     )
 
 
