@@ -19,6 +19,7 @@ from tracker.models import (
     TreatmentCourse,
 )
 from tracker.selectors.adherence import Adherence, course_adherence
+from tracker.services.reviews import EXUDATE_POINTS, TISSUE_POINTS, area_points
 
 
 @dataclass(frozen=True)
@@ -26,8 +27,17 @@ class PhotoPoint:
     photo_id: str
     date: dt.date
     thumbnail_name: str
-    area_cm2: Decimal | None
+    area_cm2: Decimal | None  # length x width, as PUSH takes it (not the wound's traced area)
     push_score: int | None
+    review: Review | None = None  # its latest review: length, width, exudate, tissue
+
+    def push_parts(self) -> dict[str, int] | None:
+        """PUSH Tool 3.0's three sub-scores: length x width, exudate amount, tissue type."""
+        if self.review is None:
+            return None
+        return {"length_width": area_points(self.review.area_cm2),
+                "exudate": EXUDATE_POINTS[self.review.exudate],
+                "tissue": TISSUE_POINTS[self.review.tissue_type]}
 
 
 @dataclass(frozen=True)
@@ -100,7 +110,7 @@ def gather(course: TreatmentCourse, start: dt.date, end: dt.date, *,
     points = [
         PhotoPoint(str(p.pk), p.local_date, p.thumbnail_name,
                    latest[p.pk].area_cm2 if p.pk in latest else None,
-                   latest[p.pk].push_score if p.pk in latest else None)
+                   latest[p.pk].push_score if p.pk in latest else None, latest.get(p.pk))
         for p in photos
     ]
     zone = clock.zone(course.patient.timezone)
@@ -165,8 +175,13 @@ def summary(data: ReportData) -> dict[str, Any]:
         "area_change_percent": area_change_percent(
             first_m.area_cm2 if first_m else None,
             last_m.area_cm2 if last_m and last_m is not first_m else None),
+        # The dates of the two measurements compared (not those of the first and last photo).
+        "area_first_date": first_m.date.isoformat() if first_m else None,
+        "area_last_date": last_m.date.isoformat() if last_m else None,
         "push_first": first_m.push_score if first_m else None,
         "push_last": last_m.push_score if last_m else None,
+        "push_first_parts": first_m.push_parts() if first_m else None,
+        "push_last_parts": last_m.push_parts() if last_m else None,
         "debridements": len(data.debridements),
         "alerts": len(data.alerts),
     }

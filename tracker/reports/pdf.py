@@ -244,6 +244,34 @@ def _section_symptoms(data: ReportData, t: dict[str, str], language: str) -> lis
     return [KeepTogether(flow)]
 
 
+def _measurement_table(data: ReportData, t: dict[str, str], language: str) -> Table:
+    """Each measurement of the period: its date, length and width, L x W, and the three PUSH
+    sub-scores beside the total."""
+    rows: list[list[str]] = [[t["date"], t["length_width"], t["area_chart"], t["exudate"],
+                              t["tissue"], t["push"]]]
+    for point in data.measurements:
+        review, parts = point.review, point.push_parts()
+        if review is None or parts is None:
+            continue
+        rows.append([
+            i18n.date(point.date, language),
+            f"{i18n.number(float(review.length_cm), language)} \u00d7 "
+            f"{i18n.number(float(review.width_cm), language)}",
+            i18n.number(float(review.area_cm2), language, digits=2),
+            t["exudate_" + review.exudate], t["tissue_" + review.tissue_type],
+            f"{review.push_score} = {parts['length_width']} + {parts['exudate']} + "
+            f"{parts['tissue']}",
+        ])
+    table = Table(rows, colWidths=[28 * mm, 24 * mm, 22 * mm, 24 * mm, 26 * mm, 56 * mm],
+                  repeatRows=1)
+    table.setStyle(TableStyle([
+        ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"), ("FONTSIZE", (0, 0), (-1, -1), 8.5),
+        ("LINEBELOW", (0, 0), (-1, 0), 0.6, INK),
+        ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#f4f6f8")]),
+    ]))
+    return table
+
+
 def _section_wound(data: ReportData, summary: dict[str, Any], t: dict[str, str],
                    language: str) -> list[Flowable]:
     flow: list[Flowable] = [_p(t["wound"], "h2")]
@@ -260,6 +288,9 @@ def _section_wound(data: ReportData, summary: dict[str, Any], t: dict[str, str],
         rows: list[list[Any]] = [cells[i:i + 6] for i in range(0, len(cells), 6)]
         rows[-1] += [""] * (6 - len(rows[-1]))
         flow += [_p(t["timeline"], "body"), Table(rows, colWidths=[size + 3 * mm] * 6)]
+    if data.measurements:
+        flow.append(KeepTogether([_p(t["measurements"], "body"),
+                                  _measurement_table(data, t, language)]))
     if summary["area_change_percent"] is not None:
         change = i18n.number(summary["area_change_percent"], language, suffix=" %")
         if summary["area_change_percent"] > 0:
@@ -267,7 +298,9 @@ def _section_wound(data: ReportData, summary: dict[str, Any], t: dict[str, str],
         flow.append(_p(t["area_change"].format(
             change=f"<b>{change}</b>",
             first=i18n.number(summary["area_first_cm2"], language, digits=2),
-            last=i18n.number(summary["area_last_cm2"], language, digits=2))))
+            first_date=i18n.date(dt.date.fromisoformat(summary["area_first_date"]), language),
+            last=i18n.number(summary["area_last_cm2"], language, digits=2),
+            last_date=i18n.date(dt.date.fromisoformat(summary["area_last_date"]), language))))
     if data.measurements:
         area = [(p.date.toordinal(), float(p.area_cm2 or 0)) for p in data.measurements]
         push = [(p.date.toordinal(), float(p.push_score or 0)) for p in data.measurements]
