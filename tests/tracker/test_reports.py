@@ -24,7 +24,7 @@ from pypdf import PdfReader
 
 from config.celery import app as celery_app
 from tests import images
-from tests.conftest import make_course, retire_courses
+from tests.conftest import make_course, make_photo, retire_courses
 from tracker import tasks
 from tracker.models import (
     Alert,
@@ -758,3 +758,47 @@ def test_the_checkpoint_reads_in_the_reports_language_from_its_facts() -> None:
     # An alert stored before its facts named the dates keeps its own words.
     alert.facts = {"week": 4}
     assert pdf._alert_text(alert, i18n.TEXT["es"], "es") == "in English"
+
+
+def test_every_report_shows_the_baseline_whatever_its_period(cast: Any) -> None:
+    today = dt.date(2026, 6, 15)
+    start = today - dt.timedelta(days=20)
+    course = make_course_at(cast, start, dt.datetime.combine(start, dt.time(9), DENVER))
+    with time_machine.travel(dt.datetime.combine(today, dt.time(9), DENVER), tick=False):
+        records.record_create(kind=records.DEBRIDEMENT, recorded_by=cast.physician, course=course,
+                              data={"performed_at": dt.datetime.combine(
+                                        start - dt.timedelta(days=1), dt.time(10, 30), DENVER),
+                                    "method": "excisional", "nodules_removed": 4,
+                                    "specimen_sent": True,
+                                    "notes": "Histology: dermal calcification and fibrosis."})
+        records.record_create(kind=records.DEBRIDEMENT, recorded_by=cast.nurse, course=course,
+                              data={"performed_at": dt.datetime.combine(
+                                        start + dt.timedelta(days=5), dt.time(11), DENVER),
+                                    "method": "excisional", "nodules_removed": 1,
+                                    "specimen_sent": False})
+        first = make_photo(course, cast.patient_user, hours_ago=20 * 24 - 10)
+        reviews.review_create(photo=first, reviewer=cast.nurse, data={
+            "length_cm": Decimal("3.4"), "width_cm": Decimal("2.2"), "exudate": "moderate",
+            "tissue_type": "slough", "signs_of_infection": False, "flag_for_physician": False,
+            "comment": ""})
+        report = render(course, cast.physician, period_start=today - dt.timedelta(days=7),
+                        period_end=today - dt.timedelta(days=1))
+    text = pdf_text(stored_pdf(report))
+    assert first.local_date == start
+    # The index procedure is the first excisional debridement, from before the course, with its
+    # histology, though neither it nor the first measurement is in the week reported.
+    assert (f"Index procedure Excisional debridement on {human(start - dt.timedelta(days=1))} "
+            f"(before the course, which started on {human(start)}): 4 nodules removed, specimen "
+            "sent. Notes: Histology: dermal calcification and fibrosis.") in text
+    assert (f"First measurement {human(start)}: 3.4 \u00d7 2.2 cm, L \u00d7 W 7.48 cm², PUSH 12 = "
+            "7 + 2 + 3") in text
+    assert report.summary["index_procedure_date"] == str(start - dt.timedelta(days=1))
+    assert (report.summary["baseline_date"], report.summary["baseline_area_cm2"]) == (
+        str(start), 7.48)
+    assert report.summary["debridements"] == 0  # none in the week itself
+    assert "Diagnosis" not in text and "Radiation" not in text  # nothing the record does not hold
+
+
+def test_a_report_says_when_no_index_procedure_is_recorded(cast: Any) -> None:
+    text = pdf_text(stored_pdf(render(cast.course, cast.physician)))
+    assert "Baseline Index procedure No excisional debridement recorded." in text

@@ -12,6 +12,7 @@ from tracker import clock
 from tracker.models import (
     Alert,
     Debridement,
+    DebridementMethod,
     Photo,
     PhotoStatus,
     Review,
@@ -41,6 +42,22 @@ class PhotoPoint:
 
 
 @dataclass(frozen=True)
+class Baseline:
+    """Where the course started from, whatever the report's period: the index procedure (the
+    first excisional debridement of the patient, often the day before the course starts) with
+    its notes (its histology), and the course's first measurement.
+
+    The diagnosis and the radiation history have no place in the record yet: once they do, they
+    are gathered here and printed beside the index procedure; until then nothing is printed.
+    """
+
+    index_procedure: Debridement | None
+    first_measurement: PhotoPoint | None
+    diagnosis: str | None = None
+    radiation_history: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ReportData:
     course: TreatmentCourse
     start: dt.date
@@ -55,6 +72,7 @@ class ReportData:
     timeline: list[PhotoPoint]  # first, one per week, last
     debridements: list[Debridement]
     alerts: list[Alert]
+    baseline: Baseline
 
 
 def _longest_gap(adherence: Adherence) -> int:
@@ -113,6 +131,17 @@ def gather(course: TreatmentCourse, start: dt.date, end: dt.date, *,
                    latest[p.pk].push_score if p.pk in latest else None, latest.get(p.pk))
         for p in photos
     ]
+    index = (Debridement.objects.filter(patient_id=course.patient_id,
+                                        method=DebridementMethod.EXCISIONAL,
+                                        entered_in_error_at__isnull=True)
+             .order_by("performed_at").first())
+    first_review = (Review.objects.filter(course=course, photo__status=PhotoStatus.READY,
+                                          photo__entered_in_error_at__isnull=True)
+                    .select_related("photo").order_by("photo__taken_at", "-created_at").first())
+    first_measurement = None if first_review is None else PhotoPoint(
+        str(first_review.photo_id), first_review.photo.local_date,
+        first_review.photo.thumbnail_name, first_review.area_cm2, first_review.push_score,
+        first_review)
     zone = clock.zone(course.patient.timezone)
     alerts = list(Alert.objects.filter(
         course=course,
@@ -128,6 +157,7 @@ def gather(course: TreatmentCourse, start: dt.date, end: dt.date, *,
         timeline=_photo_timeline(points),
         debridements=list(_between(Debridement, course, start, end).order_by("performed_at")),
         alerts=alerts,
+        baseline=Baseline(index_procedure=index, first_measurement=first_measurement),
     )
 
 
@@ -183,5 +213,11 @@ def summary(data: ReportData) -> dict[str, Any]:
         "push_first_parts": first_m.push_parts() if first_m else None,
         "push_last_parts": last_m.push_parts() if last_m else None,
         "debridements": len(data.debridements),
+        "index_procedure_date": (data.baseline.index_procedure.local_date.isoformat()
+                                 if data.baseline.index_procedure else None),
+        "baseline_date": (data.baseline.first_measurement.date.isoformat()
+                          if data.baseline.first_measurement else None),
+        "baseline_area_cm2": (_number(data.baseline.first_measurement.area_cm2)
+                              if data.baseline.first_measurement else None),
         "alerts": len(data.alerts),
     }

@@ -73,6 +73,19 @@ TEXT: dict[str, dict[str, str]] = {
         "acknowledged": "acknowledged",
         "page": "Page {n}",
         "not_applicable": "n/a",
+        "baseline": "Baseline",
+        "index_procedure": "Index procedure",
+        "no_index_procedure": "No excisional debridement recorded.",
+        "procedure_line": "{method} debridement on {date}{before}: {nodules} nodules removed, "
+                          "specimen {specimen}.",
+        "before_course": " (before the course, which started on {start})",
+        "specimen_sent": "sent", "specimen_not_sent": "not sent",
+        "notes": "Notes",
+        "first_measurement": "First measurement",
+        "measurement_line": "{date}: {length} \u00d7 {width} cm, L \u00d7 W {area} cm², PUSH {push} "
+                            "= {lw} + {exudate} + {tissue}",
+        "diagnosis": "Diagnosis",
+        "radiation": "Radiation history",
         "checkpoint_alert": "Week {week} checkpoint ({checkpoint}): L \u00d7 W changed by {change}, "
                             "from {first} cm² on {first_date} to {last} cm² on {last_date} (the "
                             "measurement nearest the checkpoint, within {window} days), less than "
@@ -153,6 +166,19 @@ TEXT: dict[str, dict[str, str]] = {
         "acknowledged": "revisada",
         "page": "Página {n}",
         "not_applicable": "n/d",
+        "baseline": "Situación inicial",
+        "index_procedure": "Procedimiento índice",
+        "no_index_procedure": "No consta ningún desbridamiento escisional.",
+        "procedure_line": "Desbridamiento {method} el {date}{before}: {nodules} nódulos "
+                          "extraídos, muestra {specimen}.",
+        "before_course": " (antes del tratamiento, que empezó el {start})",
+        "specimen_sent": "enviada", "specimen_not_sent": "no enviada",
+        "notes": "Notas",
+        "first_measurement": "Primera medición",
+        "measurement_line": "{date}: {length} \u00d7 {width} cm, L \u00d7 A {area} cm², PUSH {push} "
+                            "= {lw} + {exudate} + {tissue}",
+        "diagnosis": "Diagnóstico",
+        "radiation": "Radioterapia previa",
         "checkpoint_alert": "Control de la semana {week} ({checkpoint}): L \u00d7 A cambió un {change}, "
                             "de {first} cm² el {first_date} a {last} cm² el {last_date} (la "
                             "medición más cercana al control, dentro de {window} días), menos que "

@@ -205,6 +205,45 @@ def _section_header(data: ReportData, t: dict[str, str], language: str, *,
             _p(t["generated"].format(when=when, whom=_escape(generated_for)), "small")]
 
 
+def _section_baseline(data: ReportData, t: dict[str, str], language: str) -> list[Flowable]:
+    """The index procedure and the first measurement, whatever the period."""
+    baseline, rows = data.baseline, []
+    if baseline.diagnosis:
+        rows.append([t["diagnosis"], _escape(baseline.diagnosis)])
+    for line in baseline.radiation_history:
+        rows.append([t["radiation"], _escape(line)])
+    index = baseline.index_procedure
+    if index is None:
+        rows.append([t["index_procedure"], t["no_index_procedure"]])
+    else:
+        start = data.course.start_date
+        method = i18n.METHODS[language][index.method]
+        text = t["procedure_line"].format(
+            method=method if language == "en" else method.lower(),
+            date=i18n.date(index.local_date, language),
+            before=(t["before_course"].format(start=i18n.date(start, language))
+                    if index.local_date < start else ""),
+            nodules=index.nodules_removed,
+            specimen=t["specimen_sent"] if index.specimen_sent else t["specimen_not_sent"])
+        if index.notes.strip():
+            text += f" {t['notes']}: {_escape(index.notes.strip())}"
+        rows.append([t["index_procedure"], text])
+    first = baseline.first_measurement
+    if first is not None and first.review is not None and (parts := first.push_parts()):
+        review = first.review
+        rows.append([t["first_measurement"], t["measurement_line"].format(
+            date=i18n.date(first.date, language),
+            length=i18n.number(float(review.length_cm), language),
+            width=i18n.number(float(review.width_cm), language),
+            area=i18n.number(float(review.area_cm2), language, digits=2), push=review.push_score,
+            lw=parts["length_width"], exudate=parts["exudate"], tissue=parts["tissue"])])
+    table = Table([[_p(f"<b>{a}</b>"), _p(b)] for a, b in rows],
+                  colWidths=[38 * mm, FRAME_WIDTH - 38 * mm])
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
+                               ("BOTTOMPADDING", (0, 0), (-1, -1), 1)]))
+    return [KeepTogether([_p(t["baseline"], "h2"), table])]
+
+
 def _section_adherence(data: ReportData, summary: dict[str, Any], t: dict[str, str],
                        language: str) -> list[Flowable]:
     percent = i18n.number(summary["adherence_percent"], language, suffix=" %")
@@ -384,6 +423,7 @@ def render_pdf(data: ReportData, summary: dict[str, Any], *, language: str, pape
     story: list[Flowable] = [
         *_section_header(data, t, language, generated_at=generated_at, generated_for=generated_for),
         Spacer(1, 2 * mm),
+        *_section_baseline(data, t, language),
         *_section_adherence(data, summary, t, language),
         *_section_symptoms(data, t, language),
         *_section_wound(data, summary, t, language),
