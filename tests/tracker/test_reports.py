@@ -802,3 +802,27 @@ def test_every_report_shows_the_baseline_whatever_its_period(cast: Any) -> None:
 def test_a_report_says_when_no_index_procedure_is_recorded(cast: Any) -> None:
     text = pdf_text(stored_pdf(render(cast.course, cast.physician)))
     assert "Baseline Index procedure No excisional debridement recorded." in text
+
+
+def test_every_skip_reason_of_the_period_is_listed_under_its_day(cast: Any) -> None:
+    today = dt.date(2026, 6, 15)
+    course = build_eight_weeks(cast, today)
+    start = course.start_date
+    with time_machine.travel(dt.datetime.combine(today, dt.time(9), DENVER), tick=False):
+        records.record_create(kind=records.DEBRIDEMENT, recorded_by=cast.nurse, course=course,
+                              data={"performed_at": dt.datetime.combine(
+                                        start + dt.timedelta(days=28), dt.time(11), DENVER),
+                                    "method": "sharp", "nodules_removed": 1,
+                                    "specimen_sent": False,
+                                    "notes": "Small chalky fragment lifted from the ulcer base."})
+        text = pdf_text(stored_pdf(render(course, cast.physician)))
+    assert "Skipped, and why" in text
+    for day, reason in EIGHT_WEEKS_SKIPS.items():
+        assert f"{human(start + dt.timedelta(days=day))}: {reason}" in text, reason
+    # The debridement's findings too, under its row.
+    assert "Notes: Small chalky fragment lifted from the ulcer base." in text
+    # A period without a skip says nothing of skips.
+    with time_machine.travel(dt.datetime.combine(today, dt.time(9), DENVER), tick=False):
+        quiet = render(course, cast.physician, period_start=start + dt.timedelta(days=40),
+                       period_end=start + dt.timedelta(days=50))
+    assert "Skipped, and why" not in pdf_text(stored_pdf(quiet))

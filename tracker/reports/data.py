@@ -11,6 +11,8 @@ from typing import Any
 from tracker import clock
 from tracker.models import (
     Alert,
+    Application,
+    ApplicationStatus,
     Debridement,
     DebridementMethod,
     Photo,
@@ -73,6 +75,7 @@ class ReportData:
     debridements: list[Debridement]
     alerts: list[Alert]
     baseline: Baseline
+    skips: list[Application]  # skipped applications of the period, with her reasons, by date
 
 
 def _longest_gap(adherence: Adherence) -> int:
@@ -158,6 +161,8 @@ def gather(course: TreatmentCourse, start: dt.date, end: dt.date, *,
         debridements=list(_between(Debridement, course, start, end).order_by("performed_at")),
         alerts=alerts,
         baseline=Baseline(index_procedure=index, first_measurement=first_measurement),
+        skips=list(_between(Application, course, start, end)
+                   .filter(status=ApplicationStatus.SKIPPED).order_by("applied_at")),
     )
 
 

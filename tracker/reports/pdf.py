@@ -257,6 +257,13 @@ def _section_adherence(data: ReportData, summary: dict[str, Any], t: dict[str, s
             flow.append(_p(t["pending_note"].format(day=i18n.date(day.date, language)), "small"))
     if summary["applications_expected"]:
         flow.append(_heatmap(data, t, language))
+    # Her reasons are the most actionable lines of a period: every one, under its day.
+    skips = [_p(f"<b>{i18n.date(a.local_date, language)}:</b> "
+                f"{_escape(a.skip_reason.strip()) or t['no_reason']}", "small")
+             for a in data.skips]
+    if skips:
+        return [KeepTogether(flow), KeepTogether([_p(t["skip_reasons"], "body"), skips[0]]),
+                *skips[1:]]
     return [KeepTogether(flow)]
 
 
@@ -380,15 +387,18 @@ def _alert_text(alert: Any, t: dict[str, str], language: str) -> str:
 def _section_clinic(data: ReportData, t: dict[str, str], language: str) -> list[Flowable]:
     flow: list[Flowable] = [_p(t["debridements"], "h2")]
     if data.debridements:
-        rows = [[t["date"], t["method"], t["nodules"], t["specimen"]]]
-        rows += [[i18n.date(d.local_date, language), i18n.METHODS[language][d.method],
-                  str(d.nodules_removed),
-                  t["yes"] if d.specimen_sent else t["no"]] for d in data.debridements]
+        rows: list[list[Any]] = [[t["date"], t["method"], t["nodules"], t["specimen"]]]
+        spans = []
+        for d in data.debridements:
+            rows.append([i18n.date(d.local_date, language), i18n.METHODS[language][d.method],
+                         str(d.nodules_removed), t["yes"] if d.specimen_sent else t["no"]])
+            if d.notes.strip():  # the findings, the histology: under its row, all of it
+                rows.append([_p(f"{t['notes']}: {_escape(d.notes.strip())}", "small"), "", "", ""])
+                spans.append(("SPAN", (0, len(rows) - 1), (-1, len(rows) - 1)))
         table = Table(rows, colWidths=[40 * mm, 50 * mm, 45 * mm, 45 * mm], repeatRows=1)
         table.setStyle(TableStyle([
             ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"), ("FONTSIZE", (0, 0), (-1, -1), 9),
-            ("LINEBELOW", (0, 0), (-1, 0), 0.6, INK),
-            ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#f4f6f8")]),
+            ("LINEBELOW", (0, 0), (-1, 0), 0.6, INK), *spans,
         ]))
         flow.append(table)
     else:
@@ -402,7 +412,9 @@ def _section_clinic(data: ReportData, t: dict[str, str], language: str) -> list[
     alerts = [
         _p(f"<b>{i18n.date(clock.local_date(a.created_at, data.course.patient.timezone), language)}</b> "
            f"[{t['severity_' + a.severity]}, {t['open'] if a.status == 'open' else t['acknowledged']}] "
-           f"{_escape(_alert_text(a, t, language))}")
+           f"{_escape(_alert_text(a, t, language))}"
+           + (f" <i>{t['acknowledged']}: {_escape(a.acknowledged_note)}</i>"
+              if a.acknowledged_note.strip() else ""))
         for a in data.alerts
     ] or [_p(t["no_data"])]
     flow += [KeepTogether([_p(t["alerts"], "h2"), alerts[0]]), *alerts[1:]]
