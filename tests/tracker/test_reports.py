@@ -230,6 +230,9 @@ def test_every_figure_in_the_pdf_equals_the_summary_and_the_adherence_endpoint(
     assert summary["push_first_parts"] == {"length_width": 7, "exudate": 1, "tissue": 2}
     assert summary["push_last_parts"] == {"length_width": 5, "exudate": 1, "tissue": 2}
     assert "PUSH (L \u00d7 W + exudate + tissue)" in text
+    assert ("PUSH Tool 3.0 is validated for pressure, venous and diabetic ulcers, not for "
+            "calcinosis cutis. An L \u00d7 W between two of its categories is scored in the "
+            "higher one.") in text
     assert f"{human(START)} 3.0 \u00d7 2.0 6.00 light granulation 10 = 7 + 1 + 2" in text
     assert f"{human(TODAY)} 1.8 \u00d7 1.4 2.52 light granulation 8 = 5 + 1 + 2" in text
 

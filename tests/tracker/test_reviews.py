@@ -52,6 +52,13 @@ def test_area_points_follow_every_category_edge_of_push_tool_3(area: str, points
     assert reviews.area_points(Decimal(area)) == points
 
 
+@pytest.mark.parametrize(("area", "points"), [("0.65", 3), ("1.05", 4), ("3.5", 6), ("23.99", 9)])
+def test_an_area_between_two_push_categories_is_scored_in_the_higher(area: str, points: int
+                                                                     ) -> None:
+    # PUSH lists 0.3-0.6 then 0.7-1.0, 3.1-4.0 ...: what falls between goes up, as the report says.
+    assert reviews.area_points(Decimal(area)) == points
+
+
 @pytest.mark.parametrize(("exudate", "points"), [
     ("none", 0), ("light", 1), ("moderate", 2), ("heavy", 3)])
 def test_exudate_points(exudate: str, points: int) -> None:

@@ -51,6 +51,9 @@ TEXT: dict[str, dict[str, str]] = {
         "area_change": "L \u00d7 W change: {change}, from {first} cm² on {first_date} to {last} cm² "
                        "on {last_date}",
         "measurements": "Measurements",
+        "push_note": "PUSH Tool 3.0 is validated for pressure, venous and diabetic ulcers, not "
+                     "for calcinosis cutis. An L \u00d7 W between two of its categories is scored "
+                     "in the higher one.",
         "length_width": "L \u00d7 W (cm)",
         "exudate": "Exudate",
         "tissue": "Tissue",
@@ -146,6 +149,9 @@ TEXT: dict[str, dict[str, str]] = {
         "area_change": "Cambio de L \u00d7 A: {change}, de {first} cm² el {first_date} a {last} cm² "
                        "el {last_date}",
         "measurements": "Mediciones",
+        "push_note": "PUSH Tool 3.0 está validada en úlceras por presión, venosas y diabéticas, "
+                     "no en la calcinosis cutánea. Un L \u00d7 A entre dos de sus categorías "
+                     "puntúa en la más alta.",
         "length_width": "L \u00d7 A (cm)",
         "exudate": "Exudado",
         "tissue": "Tejido",

@@ -336,7 +336,8 @@ def _section_wound(data: ReportData, summary: dict[str, Any], t: dict[str, str],
         flow += [_p(t["timeline"], "body"), Table(rows, colWidths=[size + 3 * mm] * 6)]
     if data.measurements:
         flow.append(KeepTogether([_p(t["measurements"], "body"),
-                                  _measurement_table(data, t, language)]))
+                                  _measurement_table(data, t, language),
+                                  _p(t["push_note"], "small")]))
     if summary["area_change_percent"] is not None:
         change = i18n.number(summary["area_change_percent"], language, suffix=" %")
         if summary["area_change_percent"] > 0:
