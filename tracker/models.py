@@ -553,6 +553,7 @@ class AlertKind(models.TextChoices):
     REVIEW_INFECTION = "review_infection", "Signs of infection on a review"
     REVIEW_FLAGGED = "review_flagged", "Review flagged for the physician"
     HEALING_CHECKPOINT = "healing_checkpoint", "Healing checkpoint"
+    MISSED_APPLICATIONS = "missed_applications", "Applications missed"
 
 
 class Alert(models.Model):

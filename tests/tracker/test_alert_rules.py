@@ -181,7 +181,7 @@ def missed(at: dt.datetime) -> list[Alert]:
     """Run the hourly check at `at`; every missed-applications alert since the start."""
     with time_machine.travel(at, tick=False):
         alert_rules.missed_days_check()
-    return list(Alert.objects.filter(kind=alert_rules.MISSED_APPLICATIONS).order_by("created_at"))
+    return list(Alert.objects.filter(kind=AlertKind.MISSED_APPLICATIONS).order_by("created_at"))
 
 
 def denver_course(cast: Any) -> TreatmentCourse:

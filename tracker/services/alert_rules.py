@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import cast
 
 from django.conf import settings
 from django.db.models import Avg, OuterRef, Subquery
@@ -33,10 +32,6 @@ from tracker.models import (
 from tracker.selectors.adherence import course_adherence
 from tracker.services.alerts import alert_raise
 
-# Consecutive expected days without an application: its own kind, so that it is told and
-# acknowledged apart from "nothing logged" (whose notice also reaches her caregivers). The
-# AlertKind choice it stands for: ("missed_applications", "Applications missed").
-MISSED_APPLICATIONS = cast(AlertKind, "missed_applications")
 # How far back a run of missed days is followed.
 RUN_LOOKBACK_DAYS = 120
 
@@ -288,12 +283,12 @@ def missed_applications_check(*, now: dt.datetime | None = None) -> list[Alert]:
             continue
         first, last = run[-1][0], run[0][0]
         since = dt.datetime.combine(first, dt.time.min, clock.zone(course.patient.timezone))
-        if Alert.objects.filter(course=course, kind=MISSED_APPLICATIONS,
+        if Alert.objects.filter(course=course, kind=AlertKind.MISSED_APPLICATIONS,
                                 created_at__gte=since).exists():
             continue  # this run was told already
         skipped = sum(1 for _, n in run if n)
         alert = alert_raise(
-            course=course, kind=MISSED_APPLICATIONS, severity=AlertSeverity.MEDIUM,
+            course=course, kind=AlertKind.MISSED_APPLICATIONS, severity=AlertSeverity.MEDIUM,
             detail=f"No application on {len(run)} consecutive expected days, {first} to {last} "
                    f"({skipped} skipped, {len(run) - skipped} with nothing logged). "
                    "Check in with the patient.",
