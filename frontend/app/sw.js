@@ -1,7 +1,9 @@
 // Tend's service worker: it caches the app shell (never patient data) so the app opens offline.
 // API requests always go to the network; what a patient records offline waits in IndexedDB
 // (see /static/tend/js/outbox.js) and is sent by the page when the network returns.
-const VERSION = "tend-shell-v7"; // bump with every change to the shell: the new worker caches it whole
+// It also shows the server's push messages (reminders, alerts, tests) and opens the app at the
+// screen a tapped notification names.
+const VERSION = "tend-shell-v8"; // bump with every change to the shell: the new worker caches it whole
 const SHELL = [
   "/",
   "/offline.html",
@@ -16,6 +18,10 @@ const SHELL = [
   "/static/tend/js/patient.js",
   "/static/tend/js/exif.js",
   "/static/tend/js/staff.js",
+  "/static/tend/js/notify.js",
+  "/static/tend/js/schedule.js",
+  "/static/tend/js/reminders.js",
+  "/static/tend/js/staffnotify.js",
   "/static/tend/icons/icon-192.png",
   "/static/tend/icons/icon-512.png",
   "/static/tend/icons/maskable-512.png",
@@ -76,4 +82,55 @@ self.addEventListener("message", (event) => {
     event.waitUntil(caches.keys().then((keys) =>
       Promise.all(keys.filter((key) => key !== VERSION).map((key) => caches.delete(key)))));
   }
+});
+
+// --- Notifications ---------------------------------------------------------------------------------
+// A payload is {"type", "title", "body", "url"} and says nothing clinical (the server sees to it: a
+// lock screen is public). One notification per type: a new reminder replaces the last one.
+const TYPES = ["reminder", "alert", "missed_days", "test"];
+const ICON = "/static/tend/icons/icon-192.png";
+
+// Only a screen of this app: a payload's url on another origin opens the app's start instead.
+function appUrl(value) {
+  try {
+    const url = new URL(value || "/", self.location.origin);
+    return url.origin === self.location.origin ? url : new URL("/", self.location.origin);
+  } catch {
+    return new URL("/", self.location.origin);
+  }
+}
+
+self.addEventListener("push", (event) => {
+  let data = {};
+  try {
+    data = event.data ? event.data.json() : {};
+  } catch {
+    data = {}; // not JSON: still a notification, so that the push is never silent
+  }
+  const type = TYPES.includes(data.type) ? data.type : "tend";
+  const target = appUrl(data.url);
+  event.waitUntil(self.registration.showNotification(data.title || "Tend", {
+    body: data.body || "",
+    icon: ICON,
+    badge: ICON,
+    tag: type,
+    renotify: type === "alert",
+    data: { url: `${target.pathname}${target.search}${target.hash}`, type },
+  }));
+});
+
+// The app open in a window: that window is focused and shows the screen (a message to the page,
+// which changes its route in place); none open: a new window at that screen.
+async function openApp(value) {
+  const url = appUrl(value);
+  const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  const open = windows.find((client) => new URL(client.url).origin === self.location.origin);
+  if (!open) return self.clients.openWindow(url.href);
+  if (url.hash) open.postMessage({ type: "open", hash: url.hash });
+  return open.focus();
+}
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  event.waitUntil(openApp(event.notification.data && event.notification.data.url));
 });

@@ -8,6 +8,7 @@ Never a browser download: Playwright is pointed at /usr/bin/chromium.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -222,3 +223,58 @@ def celery_worker(transactional_db: None, tmp_path: Path) -> Iterator[Path]:
         running.stop()
 
 
+
+
+# --- Notifications -----------------------------------------------------------------------------------------
+
+# Counts what would ask her something: Notification.requestPermission (which still answers as the
+# browser does) and pushManager.subscribe. Installed before any script of the page runs.
+PERMISSION_PROBE = """(() => {
+  window.__asked = [];
+  if (window.Notification && Notification.requestPermission) {
+    const real = Notification.requestPermission.bind(Notification);
+    Notification.requestPermission = (...args) => {
+      window.__asked.push('permission');
+      return real(...args);
+    };
+  }
+  if (window.PushManager) {
+    const subscribe = PushManager.prototype.subscribe;
+    PushManager.prototype.subscribe = function (...args) {
+      window.__asked.push('subscribe');
+      return subscribe.apply(this, args);
+    };
+  }
+})();"""
+
+
+def stand_in_subscription(subscription: Any) -> str:
+    """An init script: pushManager.subscribe answers this FakePushService subscription (its
+    toJSON, as a browser gives it) instead of asking the browser's push service, and
+    getSubscription answers it from then on (also after a reload). Everything else is real."""
+    script = """((json) => {
+  const made = () => ({
+    endpoint: json.endpoint, expirationTime: null,
+    options: { userVisibleOnly: true, applicationServerKey: null },
+    toJSON: () => json, unsubscribe: async () => { localStorage.removeItem('stand-in-push'); return true; },
+  });
+  PushManager.prototype.subscribe = async function () {
+    (window.__asked = window.__asked || []).push('subscribe');
+    localStorage.setItem('stand-in-push', '1');
+    return made();
+  };
+  PushManager.prototype.getSubscription = async function () {
+    return localStorage.getItem('stand-in-push') ? made() : null;
+  };
+})(JSON_HERE);"""
+    return script.replace("JSON_HERE", json.dumps(subscription.to_json()))
+
+
+@pytest.fixture
+def push_service(settings: Any) -> Iterator[Any]:
+    """A push service (tests/pushservice.py) that Tend may send to: what reaches it is decrypted."""
+    from tests.pushservice import FakePushService
+
+    with FakePushService() as running:
+        settings.TEND_PUSH_SERVICES = [running.origin]
+        yield running

@@ -1,8 +1,10 @@
 // Tend's PWA: sign-in, the role's screens, the outbox, the language switch, sign-out.
 import { ApiError, NetworkError, ensureCsrf, get, request } from "./api.js";
 import { hasChosen, lang, setLang, t } from "./i18n.js";
+import * as notify from "./notify.js";
 import * as outbox from "./outbox.js";
 import * as patientScreens from "./patient.js";
+import { reminders } from "./reminders.js";
 import * as staffScreens from "./staff.js";
 import { banner, errorMessage, field, h, mount, newView, refusalView, refusals } from "./ui.js";
 
@@ -15,6 +17,7 @@ const ROUTES = {
     ["photo", "photo", patientScreens.photo],
     ["history", "history", patientScreens.history],
     ["reports", "reports", patientScreens.reports],
+    ["reminders", "reminders", reminders],
   ],
   nurse: [
     ["queue", "queue", staffScreens.queue],
@@ -53,8 +56,8 @@ async function route() {
   newView();
   renderChrome();
   banner(null);
-  if (!state.me) return loginScreen();
   const [name, arg] = location.hash.replace(/^#\//, "").split("/");
+  if (!state.me) return loginScreen();
   if (name === "patient" && arg && state.me.role !== "patient") return staffScreens.patient(state, arg);
   const found = routes().find(([path]) => path === name) || routes()[0];
   if (!found) {
@@ -125,6 +128,7 @@ async function updatePending(items) {
 async function signOut() {
   const waiting = await outbox.all({ anyone: true });
   if (waiting.length && !window.confirm(t("confirmLogout", { n: waiting.length }))) return;
+  await notify.forget(); // this phone no longer tells anyone's reminders or alerts
   try {
     await request("DELETE", "/api/v1/auth/session/");
   } catch {
@@ -154,7 +158,16 @@ async function boot() {
     if (document.visibilityState === "visible") outbox.flush();
   });
   setInterval(() => { if (navigator.onLine) outbox.flush(); }, 30000);
-  if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {});
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {});
+    // A notification tapped while the app is open: the worker names the screen to show, here,
+    // without reloading the page (and losing what she was typing).
+    navigator.serviceWorker.addEventListener("message", (event) => {
+      const data = event.data || {};
+      if (data.type === "open" && typeof data.hash === "string" && /^#\/[\w/-]*$/.test(data.hash)) location.hash = data.hash;
+    });
+    navigator.serviceWorker.startMessages();
+  }
 
   // Who is signed in: the session endpoint answers 200 whether or not anyone is (no 401 in the
   // console after a session ended); offline, whoever signed in earlier on this phone.

@@ -166,6 +166,94 @@ const STRINGS = {
     emergencyIntro: "If you feel very unwell, or cannot reach your care team:",
     callEmergency: "Call emergency services:",
     emergencyHintNumber: "If you feel very unwell, call emergency services ({number}).",
+    // Reminders on her phone, Today's "not logged yet", who logged what.
+    reminders: "Reminders", helping: "Helping {name}",
+    remindersIntro: "Tend can remind you on this phone at the times you choose, on days the application is not logged yet.",
+    remindersIntroHelper: "Tend can remind you on this phone at {name}'s reminder times, on days the application is not logged yet. The times are the same for {name} and for everyone who helps her.",
+    reminderTimes: "Reminder times", reminderTimeN: "Time {n}", addTime: "Add a time", removeTime: "Remove",
+    zoneLine: "In your time zone: {zone}. It is {time} there now.",
+    zoneLineHelper: "In {name}'s time zone: {zone}. It is {time} there now.",
+    remindMe: "Remind me", saveTimes: "Save the times", sendTest: "Send a test",
+    turnOff: "Turn reminders off", stopHere: "Stop reminders on this phone",
+    statusOn: "On: every day at {times}, when the day is not logged by then.", statusOff: "Reminders are off.",
+    statusHere: "This phone is reminded.", statusNotHere: "This phone is not reminded yet: tap Remind me.",
+    permissionAsk: "Your phone will ask whether Tend may send you notifications: choose Allow.",
+    remindersOnTitle: "Reminders are on",
+    remindersOnText: "This phone will remind you at {times}, {zone}, on days the application is not logged yet.",
+    remindersOnTextHelper: "This phone will remind you at {times}, {zone}, on days the application is not logged yet.",
+    remindersOffTitle: "Reminders are off",
+    remindersOffText: "No more reminders, on any phone. Your times are kept for when you turn them on again.",
+    remindersOffTextHelper: "No more reminders, on any phone: {name}'s neither. The times are kept for when they are turned on again.",
+    stoppedHereTitle: "This phone will not remind you any more", stoppedHereText: "Reminders stay on for the other phones.",
+    timesSavedTitle: "Times saved",
+    testSentTitle: "A test is on its way",
+    testSentText: "A notification should appear on this phone within a minute. If it does not, check in the phone's settings that Tend may send notifications.",
+    testFailedTitle: "The test was not sent",
+    deniedTitle: "Notifications for Tend are blocked on this phone",
+    deniedSteps: ["Open the browser's settings for this site: tap the lock or the “i” beside the address.",
+      "Set Notifications to Allow.", "Come back here and tap {action}."],
+    deniedIphone: "On an iPhone, with Tend on the Home Screen: Settings › Notifications › Tend › Allow Notifications.",
+    notAllowedTitle: "Notifications not allowed",
+    deniedNow: "Tend may not send notifications to this phone. How to allow them again is below.",
+    dismissedTitle: "Notifications were not allowed", dismissedText: "Tap Remind me again, and choose Allow when the phone asks.",
+    iosTitle: "First, add Tend to your Home Screen",
+    iosText: "On an iPhone, only an app on the Home Screen can send notifications.",
+    iosSteps: ["In Safari, tap the Share button (the square with an arrow).", "Choose “Add to Home Screen”, then Add.",
+      "Open Tend from its new icon on the Home Screen, sign in, and tap Remind me there."],
+    unsupportedTitle: "This browser cannot send notifications",
+    unsupportedText: "Reminders on this phone need notifications (Web Push), which this browser does not offer.",
+    bannerStillWorks: "You can still save your times: Today says when the day is not logged once your first time has passed, and the phones of the people who help you are reminded.",
+    bannerStillWorksHelper: "You can still save the times: Today says when the day is not logged once the first time has passed.",
+    subscribeFailedTitle: "This phone could not be signed up for notifications",
+    subscribeFailedText: "Try again later. Today still says when the day is not logged yet.",
+    timeEmpty: "Choose a time in each field, or remove it.",
+    refusedTimesNone: "Choose at least one time.", refusedTimesTwice: "Each time can be chosen once.",
+    refusedTimesMax: "At most 4 times a day.", refusedTimeFormat: "Not a time: choose hours and minutes, from 00:00 to 23:59.",
+    refusedPushService: "This phone's notification service is not one Tend can send to.",
+    refusedNoDevice: "This phone is not signed up for notifications yet: tap Remind me first.",
+    refusedPushUnavailable: "Notifications are not set up on Tend's server yet. Ask your care team.",
+    remindLink: "Get a reminder on this phone",
+    notLoggedYet: "Today's application is not logged yet",
+    notLoggedHint: "It is past {time}. Tap “I applied it” once it is done.",
+    recentRecords: "Who logged what", noRecords: "Nothing logged yet.",
+    loggedBy: "Logged by {name}", loggedByYou: "Logged by you",
+    role_caregiver: "caregiver", role_nurse: "nurse", role_physician: "physician", role_admin: "administrator", role_patient: "patient",
+    appliedOn: "{when}: applied", skippedOn: "{when}: skipped ({reason})", checkinAt: "{when}: how she felt",
+    // The people who help her.
+    helpers: "People who help me",
+    helpersIntro: "Someone close to you can have Tend on their own phone. They see your treatment, can log an application, how you feel or a photo for you, and get your reminders. They see nothing of anyone else.",
+    helpersList: "Invited and helping", noHelpers: "Nobody yet.",
+    inviteTitle: "Invite someone", helperName: "Their name",
+    helperRelationship: "Who they are to you (optional)", helperRelationshipHint: "For example: daughter, neighbour.",
+    inviteButton: "Invite",
+    codeTitle: "The code for {name}", codeGive: "Give this code to {name}, in person or by phone.",
+    codeGiveStaff: "Give this code to {name}, or to {patient} to pass on.",
+    codeSteps: ["On their own phone, they open Tend at {address}.", "They tap “I have a code” under Sign in.",
+      "They type the code, then choose their own username and password."],
+    codeOnce: "The code works once and is shown only now: write it down or pass it on now. If it is lost or runs out, remove the invitation and invite them again.",
+    codeDone: "Done",
+    helper_invited: "Invited", helper_active: "Active", helper_revoked: "Removed",
+    helperInvitedOn: "invited on {date}, not signed up yet", helperSince: "helping since {date}", helperRemovedOn: "removed on {date}",
+    removeHelper: "Remove",
+    removeConfirm: "Remove {name}? At once, they stop seeing your treatment and logging for you. What they logged stays in your record.",
+    removeConfirmStaff: "Remove {name}? At once, they stop seeing her treatment and logging for her. What they logged stays.",
+    removeYes: "Yes, remove {name}", helperRemoved: "{name} was removed.",
+    refusedCaregiverLimit: "At most 5 people at a time: remove one before inviting another.",
+    caregiversTitle: "People who help her",
+    staffHelpersIntro: "They see her treatment and log for her, get her reminders, and are told when days go unlogged.",
+    // A first sign-in with a code.
+    haveCode: "I have a code", activateTitle: "Start with your code",
+    activateIntro: "Type the code you were given, then choose a username and a password for yourself.",
+    activationCode: "Code", newUsername: "Choose a username", newPassword: "Choose a password",
+    activateButton: "Start", backToSignIn: "Back to Sign in",
+    refusedCode: "This code is not valid: it may have run out or been used already. Ask for a new one.",
+    refusedUsernameTaken: "This username is taken: choose another one.",
+    // Staff: new alerts on this device.
+    alertSwitch: "Notify me of new alerts on this device", alertSwitchShort: "the switch",
+    alertSwitchOn: "On: this device is told when an alert opens for one of your patients. The notification says nothing about the patient.",
+    alertSwitchOff: "Off: new alerts show here, in Alerts.",
+    dismissedStaff: "Notifications were not allowed. Turn the switch on again, and choose Allow when the browser asks.",
+    unsupportedStaff: "This browser cannot send notifications (Web Push): new alerts show here, in Alerts.",
   },
   es: {
     skip: "Ir al contenido", signIn: "Entrar", username: "Usuario", password: "Contraseña",
@@ -333,6 +421,94 @@ const STRINGS = {
     emergencyIntro: "Si se encuentra muy mal, o no consigue hablar con su equipo:",
     callEmergency: "Llamar a emergencias:",
     emergencyHintNumber: "Si se encuentra muy mal, llame a emergencias ({number}).",
+    // Los recordatorios en su teléfono, el «aún sin anotar» de Hoy, quién anotó qué.
+    reminders: "Avisos", helping: "Ayudando a {name}",
+    remindersIntro: "Tend puede avisarle en este teléfono a las horas que elija, los días en que la aplicación aún no esté anotada.",
+    remindersIntroHelper: "Tend puede avisarle en este teléfono a las horas de los avisos de {name}, los días en que la aplicación aún no esté anotada. Las horas son las mismas para {name} y para quienes la ayudan.",
+    reminderTimes: "Horas de aviso", reminderTimeN: "Hora {n}", addTime: "Añadir una hora", removeTime: "Quitar",
+    zoneLine: "En su zona horaria: {zone}. Allí son ahora las {time}.",
+    zoneLineHelper: "En la zona horaria de {name}: {zone}. Allí son ahora las {time}.",
+    remindMe: "Avisarme", saveTimes: "Guardar las horas", sendTest: "Enviar una prueba",
+    turnOff: "Desactivar los avisos", stopHere: "Dejar de avisar en este teléfono",
+    statusOn: "Activados: cada día a las {times}, si a esa hora el día no está anotado.", statusOff: "Los avisos están desactivados.",
+    statusHere: "Este teléfono recibe los avisos.", statusNotHere: "Este teléfono aún no recibe los avisos: pulse Avisarme.",
+    permissionAsk: "El teléfono le preguntará si Tend puede enviarle notificaciones: elija Permitir.",
+    remindersOnTitle: "Avisos activados",
+    remindersOnText: "Este teléfono le avisará a las {times}, {zone}, los días en que la aplicación aún no esté anotada.",
+    remindersOnTextHelper: "Este teléfono le avisará a las {times}, {zone}, los días en que la aplicación aún no esté anotada.",
+    remindersOffTitle: "Avisos desactivados",
+    remindersOffText: "No habrá más avisos en ningún teléfono. Sus horas se guardan para cuando los vuelva a activar.",
+    remindersOffTextHelper: "No habrá más avisos en ningún teléfono, tampoco en el de {name}. Las horas se guardan para cuando se vuelvan a activar.",
+    stoppedHereTitle: "Este teléfono ya no le avisará", stoppedHereText: "Los demás teléfonos siguen recibiendo los avisos.",
+    timesSavedTitle: "Horas guardadas",
+    testSentTitle: "La prueba está en camino",
+    testSentText: "En menos de un minuto debería aparecer un aviso en este teléfono. Si no aparece, compruebe en los ajustes del teléfono que Tend puede enviar notificaciones.",
+    testFailedTitle: "No se ha enviado la prueba",
+    deniedTitle: "Las notificaciones de Tend están bloqueadas en este teléfono",
+    deniedSteps: ["Abra los ajustes del navegador para este sitio: toque el candado o la «i» junto a la dirección.",
+      "Ponga Notificaciones en Permitir.", "Vuelva aquí y pulse {action}."],
+    deniedIphone: "En un iPhone, con Tend en la pantalla de inicio: Ajustes › Notificaciones › Tend › Permitir notificaciones.",
+    notAllowedTitle: "Notificaciones no permitidas",
+    deniedNow: "Tend no puede enviar notificaciones a este teléfono. Abajo se explica cómo volver a permitirlas.",
+    dismissedTitle: "No se han permitido las notificaciones", dismissedText: "Pulse Avisarme otra vez y elija Permitir cuando el teléfono se lo pregunte.",
+    iosTitle: "Primero, añada Tend a su pantalla de inicio",
+    iosText: "En un iPhone, solo una aplicación de la pantalla de inicio puede enviar notificaciones.",
+    iosSteps: ["En Safari, toque el botón Compartir (el cuadrado con una flecha).", "Elija «Añadir a pantalla de inicio» y después Añadir.",
+      "Abra Tend desde su nuevo icono en la pantalla de inicio, entre y pulse Avisarme allí."],
+    unsupportedTitle: "Este navegador no puede enviar notificaciones",
+    unsupportedText: "Los avisos en este teléfono necesitan notificaciones (Web Push), y este navegador no las ofrece.",
+    bannerStillWorks: "Aun así puede guardar sus horas: Hoy le indica que el día no está anotado cuando pasa su primera hora, y los teléfonos de quienes le ayudan reciben el aviso.",
+    bannerStillWorksHelper: "Aun así puede guardar las horas: Hoy indica que el día no está anotado cuando pasa la primera hora.",
+    subscribeFailedTitle: "No se han podido activar las notificaciones en este teléfono",
+    subscribeFailedText: "Inténtelo más tarde. Hoy sigue indicando si el día aún no está anotado.",
+    timeEmpty: "Elija una hora en cada casilla, o quítela.",
+    refusedTimesNone: "Elija al menos una hora.", refusedTimesTwice: "Cada hora solo puede elegirse una vez.",
+    refusedTimesMax: "Como mucho 4 horas al día.", refusedTimeFormat: "No es una hora: elija horas y minutos, de 00:00 a 23:59.",
+    refusedPushService: "El servicio de notificaciones de este teléfono no es uno al que Tend pueda enviar.",
+    refusedNoDevice: "Este teléfono aún no tiene activadas las notificaciones: pulse antes Avisarme.",
+    refusedPushUnavailable: "Las notificaciones aún no están configuradas en el servidor de Tend. Consulte a su equipo.",
+    remindLink: "Recibir un aviso en este teléfono",
+    notLoggedYet: "La aplicación de hoy aún no está anotada",
+    notLoggedHint: "Ya son más de las {time}. Pulse «Ya me lo apliqué» cuando esté hecha.",
+    recentRecords: "Quién anotó qué", noRecords: "Aún no hay nada anotado.",
+    loggedBy: "Anotado por {name}", loggedByYou: "Anotado por usted",
+    role_caregiver: "cuidador/a", role_nurse: "enfermero/a", role_physician: "médico/a", role_admin: "administración", role_patient: "paciente",
+    appliedOn: "{when}: aplicado", skippedOn: "{when}: no aplicado ({reason})", checkinAt: "{when}: cómo se sentía",
+    // Las personas que la ayudan.
+    helpers: "Quién me ayuda",
+    helpersIntro: "Una persona de confianza puede tener Tend en su propio teléfono. Verá su tratamiento, podrá anotar por usted una aplicación, cómo se siente o una foto, y recibirá sus avisos. No verá nada de nadie más.",
+    helpersList: "Invitadas y ayudando", noHelpers: "Todavía nadie.",
+    inviteTitle: "Invitar a alguien", helperName: "Nombre de la persona",
+    helperRelationship: "Qué relación tiene con usted (opcional)", helperRelationshipHint: "Por ejemplo: hija, vecino.",
+    inviteButton: "Invitar",
+    codeTitle: "El código para {name}", codeGive: "Dé este código a {name}, en persona o por teléfono.",
+    codeGiveStaff: "Dé este código a {name}, o a {patient} para que se lo pase.",
+    codeSteps: ["En su propio teléfono, abre Tend en {address}.", "Pulsa «Tengo un código» debajo de Entrar.",
+      "Escribe el código y elige su propio usuario y contraseña."],
+    codeOnce: "El código sirve una sola vez y solo se muestra ahora: anótelo o páselo ahora. Si se pierde o caduca, quite la invitación e invite de nuevo.",
+    codeDone: "Hecho",
+    helper_invited: "Invitada", helper_active: "Con acceso", helper_revoked: "Quitada",
+    helperInvitedOn: "invitación del {date}, aún sin registrarse", helperSince: "ayuda desde el {date}", helperRemovedOn: "acceso quitado el {date}",
+    removeHelper: "Quitar",
+    removeConfirm: "¿Quitar a {name}? Dejará al instante de ver su tratamiento y de anotar por usted. Lo que anotó se queda en su historial.",
+    removeConfirmStaff: "¿Quitar a {name}? Dejará al instante de ver su tratamiento y de anotar por ella. Lo que anotó se queda.",
+    removeYes: "Sí, quitar a {name}", helperRemoved: "Se ha quitado a {name}.",
+    refusedCaregiverLimit: "Como mucho 5 personas a la vez: quite a una antes de invitar a otra.",
+    caregiversTitle: "Personas que la ayudan",
+    staffHelpersIntro: "Ven su tratamiento y anotan por ella, reciben sus avisos y un aviso cuando quedan días sin anotar.",
+    // Un primer acceso con código.
+    haveCode: "Tengo un código", activateTitle: "Empezar con su código",
+    activateIntro: "Escriba el código que le dieron y elija un usuario y una contraseña.",
+    activationCode: "Código", newUsername: "Elija un usuario", newPassword: "Elija una contraseña",
+    activateButton: "Empezar", backToSignIn: "Volver a Entrar",
+    refusedCode: "Este código no es válido: puede que haya caducado o que ya se haya usado. Pida uno nuevo.",
+    refusedUsernameTaken: "Este usuario ya existe: elija otro.",
+    // Personal: alertas nuevas en este dispositivo.
+    alertSwitch: "Avisarme de alertas nuevas en este dispositivo", alertSwitchShort: "el interruptor",
+    alertSwitchOn: "Activado: este dispositivo recibe un aviso cuando se abre una alerta de uno de sus pacientes. El aviso no dice nada de la paciente.",
+    alertSwitchOff: "Desactivado: las alertas nuevas se ven aquí, en Alertas.",
+    dismissedStaff: "No se han permitido las notificaciones. Vuelva a activar el interruptor y elija Permitir cuando el navegador lo pregunte.",
+    unsupportedStaff: "Este navegador no puede enviar notificaciones (Web Push): las alertas nuevas se ven aquí, en Alertas.",
   },
 };
 
@@ -349,7 +525,15 @@ const REFUSALS = {
   "409 id": "refusedIdTaken",
   "409 staff_id": "refusedOnTeam",
   409: [[/already marked entered in error/, "refusedAlreadyUndone"], [/entered in error/, "refusedVoided"],
-    [/only a ready photo|there is no image yet/, "refusedPhotoNotReady"]],
+    [/only a ready photo|there is no image yet/, "refusedPhotoNotReady"], [/at most \d+ caregivers/, "refusedCaregiverLimit"]],
+  // Reminder times ("times", or "times.N" for the Nth), devices, codes.
+  "400 times": [[/at least one time/, "refusedTimesNone"], [/given once/, "refusedTimesTwice"],
+    [/At most|no more than/, "refusedTimesMax"], [/HH:MM|whole minutes|offset/, "refusedTimeFormat"]],
+  "400 endpoint": "refusedPushService",
+  "400 subscription": "refusedNoDevice",
+  503: [[/Notifications are not set up/, "refusedPushUnavailable"]],
+  "400 activation_code": [[/not valid/, "refusedCode"]],
+  "400 username": [[/taken/, "refusedUsernameTaken"]],
   "400 care_team_phone": "refusedPhone",
   "400 image": "refusedImage", "413 image": "refusedImageTooBig", "415 image": "refusedImageKind",
   "400 applied_at": WHEN, "400 recorded_at": WHEN, "400 taken_at": WHEN, "400 performed_at": WHEN,
@@ -365,7 +549,8 @@ const REFUSALS = {
 
 // A refusal in the reader's language, or null when this app has no words for it.
 export function refusalText(status, field, sentence = "") {
-  const rule = REFUSALS[field ? `${status} ${field}` : status];
+  const key = field ? `${status} ${field}` : status;
+  const rule = REFUSALS[key] || (field ? REFUSALS[`${status} ${field.replace(/\.\d+$/, "")}`] : undefined);
   if (!rule) return null;
   if (typeof rule === "string") return t(rule);
   const found = rule.find(([pattern]) => pattern.test(sentence));
@@ -375,9 +560,13 @@ export function refusalText(status, field, sentence = "") {
 let language = localStorage.getItem("tend-language") || (navigator.language || "en").slice(0, 2);
 if (!STRINGS[language]) language = "en";
 
-export function t(key, values = {}) {
-  const text = STRINGS[language][key] ?? STRINGS.en[key] ?? key;
+function fill(text, values) {
+  if (Array.isArray(text)) return text.map((line) => fill(line, values));
   return typeof text === "string" ? text.replace(/\{(\w+)\}/g, (_, name) => values[name] ?? "") : text;
+}
+
+export function t(key, values = {}) {
+  return fill(STRINGS[language][key] ?? STRINGS.en[key] ?? key, values);
 }
 
 export function lang() {
@@ -402,6 +591,5 @@ export function formatDate(value) {
 
 // A text in a given language, whatever the reader's: what staff send a patient is in hers.
 export function tIn(code, key, values = {}) {
-  const text = (STRINGS[code] || STRINGS.en)[key] ?? STRINGS.en[key] ?? key;
-  return typeof text === "string" ? text.replace(/\{(\w+)\}/g, (_, name) => values[name] ?? "") : text;
+  return fill((STRINGS[code] || STRINGS.en)[key] ?? STRINGS.en[key] ?? key, values);
 }

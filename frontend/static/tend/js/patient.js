@@ -1,10 +1,12 @@
 // The patient's screens: Today, How do you feel, Photo, History (with one photo opened large),
 // Reports. Each says which course it shows and how to reach the care team; after each save a card
 // at the top of the screen says what happened (and when, in her time), never a banner that hides.
+// Her caregiver sees the same screens, each saying whom she helps, and records on her behalf.
 import { ApiError, NetworkError, get, upload, uuid } from "./api.js";
 import { readCaptureTime } from "./exif.js";
 import { formatDate, lang, t } from "./i18n.js";
 import * as outbox from "./outbox.js";
+import { firstTime, loadReminders, wallClock } from "./schedule.js";
 import { banner, emergencyNumber, errorMessage, h, isoWithOffset, newView, refusalView, refusals, todayIn, yesNo } from "./ui.js";
 
 const MAX_SIDE = 2048; // photos are shrunk on the phone: faster to send, still sharp for review
@@ -14,7 +16,7 @@ const FUTURE_SLACK_MS = 5 * 60 * 1000; // a camera clock a little ahead is still
 
 // --- Time, in the patient's own zone ------------------------------------------------------------
 
-function zone(state) {
+export function zone(state) {
   return (state.patient && state.patient.timezone) || Intl.DateTimeFormat().resolvedOptions().timeZone;
 }
 
@@ -22,7 +24,7 @@ function locale() {
   return lang() === "es" ? "es-ES" : "en-GB";
 }
 
-function clockTime(state, value = new Date()) {
+export function clockTime(state, value = new Date()) {
   const date = value instanceof Date ? value : new Date(value);
   try {
     return date.toLocaleTimeString(locale(), { hour: "2-digit", minute: "2-digit", timeZone: zone(state) });
@@ -77,14 +79,14 @@ function number(value, digits = 2) {
 
 // What a screen works with, taken when it opens: a sign-out while it still loads (which empties
 // the app's state) cannot make it read a course that is no longer there.
-function snapshot(state) {
+export function snapshot(state) {
   const root = state.root || state;
   return { root, me: root.me, course: root.course, patient: root.patient };
 }
 
 // Her own patient record: the care team's name and phone, her time zone. Cached for offline use
 // (the cache is wiped at sign-out); never another user's record on a shared phone.
-async function loadPatient(state, { fresh = false } = {}) {
+export async function loadPatient(state, { fresh = false } = {}) {
   const mine = (record) => record && state.me && record.id === state.me.patient_id;
   if (!state.me) return null;
   if (!fresh && mine(state.patient)) return state.patient;
@@ -161,9 +163,17 @@ function noticeCard(notice) {
   notice.action || null);
 }
 
-// Mount a patient screen: [notice], heading, which course, the screen's own content, the care team.
-function show(state, mount, { title, notice = null, course = true, content = [] }) {
-  mount(...[noticeCard(notice), h("h1", {}, title),
+// Signed in as her caregiver: whose screens these are, under each heading.
+function helpingLine(state) {
+  if (!state.me || state.me.role !== "caregiver") return null;
+  const name = state.patient && state.patient.display_name;
+  return name ? h("p", { class: "helping", id: "helping" }, t("helping", { name })) : null;
+}
+
+// Mount a patient screen: [notice], heading, whom she helps (a caregiver), which course, the
+// screen's own content, the care team.
+export function show(state, mount, { title, notice = null, course = true, content = [] }) {
+  mount(...[noticeCard(notice), h("h1", {}, title), helpingLine(state),
     course && state.course ? courseLine(state.course) : null,
     ...content, careTeam(state)].filter(Boolean));
   const card = document.getElementById("notice");
@@ -211,7 +221,7 @@ async function save(kind, body, blob = null) {
   return { kind: "offline" };
 }
 
-function noCourse(state, mount, title) {
+export function noCourse(state, mount, title) {
   show(state, mount, { title, course: false, content: [h("p", { class: "state" }, t("noCourse"))] });
 }
 
@@ -289,8 +299,8 @@ export async function today(state, notice = null) {
   await loadPatient(state, { fresh: true }); // the care team's phone as it is now
   if (!state.course) return noCourse(state, mount, t("today"));
   const course = state.course;
-  const [{ adherence, applications }, waiting, changed] = await Promise.all([
-    loadToday(state), outbox.all(), courseChange(state)]);
+  const [{ adherence, applications }, waiting, changed, settings] = await Promise.all([
+    loadToday(state), outbox.all(), courseChange(state), loadReminders(course.id).catch(() => null)]);
   const day = dayOf(state, new Date());
   const yesterday = addDays(day, -1);
   const mine = applicationsOf(state, day, applications, waiting);
@@ -391,15 +401,37 @@ export async function today(state, notice = null) {
       h("dt", {}, t("startDate")), h("dd", {}, formatDate(course.start_date))),
     course.instructions ? h("div", {}, h("h3", {}, t("instructions")), h("p", { id: "instructions", class: "instructions" }, course.instructions)) : null);
 
+  // Past her first reminder time (20:00 when she chose none) with the day not logged: said here,
+  // whether or not this phone has notifications. Today left open across that time shows it then.
+  const todayEntry = adherence && adherence.days.find((d) => d.date === day);
+  const expectedToday = todayEntry ? todayEntry.expected > 0
+    : day >= course.start_date && (!course.end_date || day <= course.end_date);
+  const dueAt = firstTime(settings);
+  const overdue = () => !paused && expectedToday && remaining > 0 && wallClock(zone(state)) >= dueAt;
+  const due = h("div", { class: "notice offline due", id: "due-banner", role: "status", hidden: !overdue() },
+    h("p", { class: "notice-title" }, t("notLoggedYet")),
+    h("p", {}, t("notLoggedHint", { time: dueAt })));
+  const watch = setInterval(() => {
+    if (!document.body.contains(due)) {
+      clearInterval(watch);
+      return;
+    }
+    due.hidden = !overdue();
+  }, 30000);
+  const remindLink = settings && !settings.enabled && !paused
+    ? h("a", { href: "#/reminders", class: "button secondary wide", id: "remind-link" }, t("remindLink")) : null;
+
   show(state, mount, {
     title: t("today"), notice,
     content: [
       changed,
+      due,
       h("p", { class: "today-date" }, longDate(day)),
       status,
       applyButton || skipButton ? h("div", { class: "stack" }, applyButton, skipButton, skipButton ? skipForm : null) : null,
       late,
       h("p", {}, `${t("streak")}: `, h("strong", { id: "streak" }, adherence ? String(adherence.current_streak_days) : "–")),
+      remindLink,
       details,
     ],
   });
@@ -719,11 +751,16 @@ async function loadHistory(state) {
   const course = state.course.id;
   const start = [state.course.start_date, addDays(dayOf(state, new Date()), -34)].sort()[1];
   try {
-    const [adherence, photos] = await Promise.all([
+    const [adherence, photos, applications, symptoms] = await Promise.all([
       get(`/api/v1/courses/${course}/adherence/?start=${start}`),
       get(`/api/v1/photos/?course=${course}&ordering=-taken_at&page_size=60`),
+      get(`/api/v1/applications/?course=${course}&page_size=${RECENT}`),
+      get(`/api/v1/symptoms/?course=${course}&page_size=${RECENT}`),
     ]);
-    const data = { course, adherence, photos: photos.results.filter((p) => !p.entered_in_error), savedAt: new Date().toISOString() };
+    const data = {
+      course, adherence, photos: photos.results.filter((p) => !p.entered_in_error),
+      recent: recentRecords(applications.results, symptoms.results), savedAt: new Date().toISOString(),
+    };
     await outbox.remember("history", data);
     return { ...data, online: true };
   } catch (error) {
@@ -731,6 +768,39 @@ async function loadHistory(state) {
     if (cached && cached.course === course) return { ...cached, online: false };
     throw error;
   }
+}
+
+const RECENT = 15; // records in History's "who logged what"
+
+// Applications and check-ins, newest first, as History lists them.
+function recentRecords(applications, symptoms) {
+  return [
+    ...applications.filter((a) => !a.entered_in_error).map((a) => ({ kind: "application", at: a.applied_at, record: a })),
+    ...symptoms.filter((e) => !e.entered_in_error).map((e) => ({ kind: "symptom", at: e.recorded_at, record: e })),
+  ].sort((a, b) => new Date(b.at) - new Date(a.at)).slice(0, RECENT);
+}
+
+// Who recorded it (the API's recorded_by): "you", or the name and, but for the patient, the role.
+export function loggedBy(me, by) {
+  if (!by) return "";
+  if (me && by.id === me.id) return t("loggedByYou");
+  const role = by.role === "patient" ? "" : ` (${t(`role_${by.role}`)})`;
+  return t("loggedBy", { name: `${by.display_name}${role}` });
+}
+
+function recentList(state, recent) {
+  if (!recent || !recent.length) return h("p", { id: "recent-none" }, t("noRecords"));
+  return h("ul", { class: "list recent", id: "recent" }, recent.map(({ kind, at, record }) => {
+    const when = `${formatDate(at)}, ${clockTime(state, at)}`;
+    let what = t("checkinAt", { when });
+    if (kind === "application") {
+      what = record.status === "skipped"
+        ? t("skippedOn", { when, reason: record.skip_reason || t("noReason") }) : t("appliedOn", { when });
+    }
+    return h("li", { "data-record": record.id },
+      h("span", { class: "recent-what" }, what),
+      h("span", { class: "recent-by" }, loggedBy(state.me, record.recorded_by)));
+  }));
 }
 
 function photoAlt(state, p) {
@@ -766,6 +836,8 @@ export async function history(state) {
     data.online ? null : offlineNote(data.savedAt),
     h("h2", {}, t("calendar")), legend(data.adherence.days), calendar(state, data.adherence.days),
     h("h2", {}, t("gallery")), items.length ? h("ul", { class: "gallery", id: "gallery" }, items) : h("p", {}, t("noPhotos")),
+    data.recent ? h("section", { "aria-labelledby": "recent-title" },
+      h("h2", { id: "recent-title" }, t("recentRecords")), recentList(state, data.recent)) : null,
   ] });
 }
 
@@ -793,6 +865,7 @@ async function photoDetail(state, mount, data, id) {
     back,
     src ? h("img", { src, alt: photoAlt(state, record), class: "photo-large", id: "photo-large" }) : h("p", { class: "badge" }, t("noPreview")),
     h("p", {}, `${t("takenOn")}: ${formatDate(record.taken_at)}, ${clockTime(state, record.taken_at)}`),
+    record.recorded_by ? h("p", { class: "hint", id: "photo-by" }, loggedBy(state.me, record.recorded_by)) : null,
     record.note ? h("p", { id: "photo-note-text" }, `${t("yourNote")}: ${record.note}`) : null,
     record.retake_reason ? retakeCard(record) : null,
     record.retake_reason ? h("a", { href: "#/photo", class: "button big", id: "retake-now" }, t("takeNewPhoto")) : null,

@@ -3,6 +3,7 @@
 import { ApiError, get, patch, post, uuid } from "./api.js";
 import { formatDate, lang, t, tIn } from "./i18n.js";
 import { EXUDATE, TISSUE, area, pushScore } from "./push.js";
+import { alertSwitch } from "./staffnotify.js";
 import { banner, errorMessage, field, h, isoWithOffset, localDateTimeValue, newView, refusalView, refusals, showError, todayIn } from "./ui.js";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -144,7 +145,8 @@ export async function patients(state) {
       h("td", {}, p.open_alerts ? h("span", { class: "badge high" }, String(p.open_alerts)) : "0")));
     mount(h("h1", {}, t("patients")),
       h("table", { id: "patients" }, h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("patients")),
-        h("th", { scope: "col" }, t("adherence7")), h("th", { scope: "col" }, t("openAlerts")))), h("tbody", {}, rows)));
+        h("th", { scope: "col" }, t("adherence7")), h("th", { scope: "col" }, t("openAlerts")))), h("tbody", {}, rows)),
+      alertSwitch());
   } catch (error) {
     showError(error);
   }
@@ -284,7 +286,7 @@ export async function alerts(state) {
       get("/api/v1/alerts/?status=open&page_size=200"), get("/api/v1/patients/?page_size=200")]);
     const names = new Map(people.results.map((p) => [p.id, p.display_name]));
     const count = h("span", { class: "hint" }, list.count ? ` (${list.count})` : "");
-    mount(h("h1", {}, t("alerts"), count),
+    mount(h("h1", {}, t("alerts"), count), alertSwitch(),
       alertList(list.results, { names, onCountChange: (n) => { count.textContent = n ? ` (${n})` : ""; } }));
   } catch (error) {
     showError(error);
