@@ -21,6 +21,7 @@ const SHELL = [
   "/static/tend/js/notify.js",
   "/static/tend/js/schedule.js",
   "/static/tend/js/reminders.js",
+  "/static/tend/js/caregivers.js",
   "/static/tend/js/staffnotify.js",
   "/static/tend/icons/icon-192.png",
   "/static/tend/icons/icon-512.png",

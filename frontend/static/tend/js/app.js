@@ -1,5 +1,7 @@
-// Tend's PWA: sign-in, the role's screens, the outbox, the language switch, sign-out.
+// Tend's PWA: sign-in (and a first sign-in with a code), the role's screens, the outbox, the
+// language switch, sign-out.
 import { ApiError, NetworkError, ensureCsrf, get, request } from "./api.js";
+import { helpers } from "./caregivers.js";
 import { hasChosen, lang, setLang, t } from "./i18n.js";
 import * as notify from "./notify.js";
 import * as outbox from "./outbox.js";
@@ -12,6 +14,16 @@ const state = { me: null, course: null };
 
 const ROUTES = {
   patient: [
+    ["today", "today", patientScreens.today],
+    ["feel", "feel", patientScreens.feel],
+    ["photo", "photo", patientScreens.photo],
+    ["history", "history", patientScreens.history],
+    ["reports", "reports", patientScreens.reports],
+    ["reminders", "reminders", reminders],
+    ["helpers", "helpers", helpers],
+  ],
+  // Her caregiver: her screens, but for the list of the people who help her.
+  caregiver: [
     ["today", "today", patientScreens.today],
     ["feel", "feel", patientScreens.feel],
     ["photo", "photo", patientScreens.photo],
@@ -57,7 +69,7 @@ async function route() {
   renderChrome();
   banner(null);
   const [name, arg] = location.hash.replace(/^#\//, "").split("/");
-  if (!state.me) return loginScreen();
+  if (!state.me) return name === "activate" ? activateScreen() : loginScreen();
   if (name === "patient" && arg && state.me.role !== "patient") return staffScreens.patient(state, arg);
   const found = routes().find(([path]) => path === name) || routes()[0];
   if (!found) {
@@ -84,7 +96,40 @@ function loginScreen() {
     }
   } }, field(t("username"), username), field(t("password"), password), error,
   h("button", { type: "submit", class: "big" }, t("signIn")));
-  mount(h("h1", {}, t("signIn")), form);
+  mount(h("h1", {}, t("signIn")), form,
+    h("p", { class: "have-code" }, h("a", { href: "#/activate", class: "button secondary wide", id: "have-code" }, t("haveCode"))));
+}
+
+// A first sign-in with the one-time code she was given (a patient from her care team, a caregiver
+// from the patient): she chooses her username and password, and is signed in.
+function activateScreen() {
+  const code = h("input", { name: "activation_code", autocomplete: "one-time-code", required: true,
+    autocapitalize: "characters", spellcheck: "false", maxlength: "32" });
+  const username = h("input", { name: "username", autocomplete: "username", required: true, autocapitalize: "none", maxlength: "150" });
+  const password = h("input", { name: "password", type: "password", autocomplete: "new-password", required: true });
+  const error = h("div", { class: "error", id: "activate-error", role: "alert" });
+  const form = h("form", { id: "activate", onsubmit: async (event) => {
+    event.preventDefault();
+    error.replaceChildren();
+    const button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    const credentials = { username: username.value.trim(), password: password.value };
+    try {
+      await ensureCsrf();
+      await request("POST", "/api/v1/auth/activate/", { json: { activation_code: code.value.trim().toUpperCase(), ...credentials } });
+      const answer = await request("POST", "/api/v1/auth/session/", { json: credentials });
+      history.replaceState(null, "", location.pathname); // her first screen, not this one
+      await start(answer.user);
+    } catch (failure) {
+      button.disabled = false;
+      if (failure instanceof ApiError && failure.status === 429) error.replaceChildren(h("p", {}, t("tooMany", { s: failure.body.detail?.match(/\d+/)?.[0] || "60" })));
+      else if (failure instanceof ApiError) error.replaceChildren(...refusals(failure).flatMap(refusalView));
+      else error.replaceChildren(h("p", {}, errorMessage(failure)));
+    }
+  } }, field(t("activationCode"), code), field(t("newUsername"), username), field(t("newPassword"), password), error,
+  h("button", { type: "submit", class: "big" }, t("activateButton")));
+  mount(h("h1", {}, t("activateTitle")), h("p", {}, t("activateIntro")), form,
+    h("p", {}, h("a", { href: "#/", class: "button secondary wide", id: "back-to-sign-in" }, t("backToSignIn"))));
 }
 
 async function loadPatientCourse() {
@@ -105,8 +150,9 @@ async function start(user) {
   state.me = user;
   outbox.setOwner(user.id);
   await outbox.remember("me", user);
-  if (!hasChosen() && user.role === "patient" && user.language) setLang(user.language, { remember: false });
-  if (user.role === "patient") await loadPatientCourse();
+  const patientSide = user.role === "patient" || user.role === "caregiver";
+  if (!hasChosen() && patientSide && user.language) setLang(user.language, { remember: false });
+  if (patientSide) await loadPatientCourse();
   if (!location.hash) location.hash = `#/${routes()[0] ? routes()[0][0] : ""}`;
   await route();
   outbox.flush();

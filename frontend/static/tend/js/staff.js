@@ -1,7 +1,9 @@
 // Nurses' and physicians' screens: patients, one patient's clinical page, the review workstation,
 // alerts. A form saved on a screen changes that screen in place: she keeps her place on the page.
 import { ApiError, get, patch, post, uuid } from "./api.js";
+import { caregiverPanel } from "./caregivers.js";
 import { formatDate, lang, t, tIn } from "./i18n.js";
+import { loggedBy } from "./patient.js";
 import { EXUDATE, TISSUE, area, pushScore } from "./push.js";
 import { alertSwitch } from "./staffnotify.js";
 import { banner, errorMessage, field, h, isoWithOffset, localDateTimeValue, newView, refusalView, refusals, showError, todayIn } from "./ui.js";
@@ -774,6 +776,35 @@ function reviewsSection(reviewed, canEdit) {
   return card("reviews-card", t("reviews"), items.length ? list : h("p", {}, t("noReviews")));
 }
 
+// The latest applications and check-ins, each with who logged it (recorded_by): the patient, her
+// caregiver, or someone of the team.
+function recordsSection(state, person, applications, symptoms) {
+  const when = (at) => {
+    const options = { hour: "2-digit", minute: "2-digit", timeZone: person.timezone };
+    try {
+      return `${formatDate(at)}, ${new Date(at).toLocaleTimeString(locale(), options)}`;
+    } catch {
+      return `${formatDate(at)}, ${new Date(at).toLocaleTimeString(locale(), { hour: "2-digit", minute: "2-digit" })}`;
+    }
+  };
+  const entries = [
+    ...applications.filter((a) => !a.entered_in_error).map((a) => ({ at: a.applied_at, record: a,
+      what: a.status === "skipped" ? `${t("daySkipped")}: ${a.skip_reason || t("skipNoReason")}` : t("dayApplied") })),
+    ...symptoms.filter((e) => !e.entered_in_error).map((e) => ({ at: e.recorded_at, record: e, what: symptomSummary(e) })),
+  ].sort((a, b) => new Date(b.at) - new Date(a.at)).slice(0, 12);
+  if (!entries.length) return card("records", t("recentRecords"), h("p", {}, t("noRecords")));
+  return card("records", t("recentRecords"), h("ul", { class: "list", id: "record-list" }, entries.map(({ at, record, what }) => h("li", { "data-record": record.id },
+    h("strong", {}, when(at)), ` — ${capital(what)}`,
+    h("p", { class: "hint recorded-by" }, loggedBy(state.me, record.recorded_by))))));
+}
+
+// The people who help her: the same list, invitation and removal as her own screen.
+async function caregiversSection(person) {
+  const panel = caregiverPanel(person.id, { staff: true, patientName: person.display_name, level: 3 });
+  await panel.refresh();
+  return card("caregivers-card", t("caregiversTitle"), h("p", { class: "hint" }, t("staffHelpersIntro")), panel.element);
+}
+
 function skipsSection(applications) {
   const skipped = applications.filter((a) => a.status === "skipped" && !a.entered_in_error);
   if (!skipped.length) return card("skips", t("skipsTitle"), h("p", {}, t("noSkips")));
@@ -1012,7 +1043,8 @@ export async function patient(state, id) {
           age !== null ? t("ageYears", { n: age, year: person.birth_year }) : null, " · ",
           `${t("languageIs")}: ${languageName(person.language)}`, " · ", person.timezone),
         contactCard(person),
-        card("open-alerts", t("openAlerts"), alertList(open.results))];
+        card("open-alerts", t("openAlerts"), alertList(open.results)),
+        await caregiversSection(person)];
       if (shown) {
         const [adherence, photos, symptoms, debridements, applications] = await Promise.all([
           adherenceFor(shown, person),
@@ -1033,6 +1065,7 @@ export async function patient(state, id) {
         sections.push(photoTimeline(ready, person.display_name));
         sections.push(trendsSection(symptoms.results, reviewed));
         sections.push(reviewsSection(reviewed, true));
+        sections.push(recordsSection(state, person, applications.results, symptoms.results));
         sections.push(skipsSection(applications.results));
         sections.push(debridementsSection(shown, debridements.results));
         sections.push(await reportsSection(shown));
