@@ -124,9 +124,13 @@ class Phone(Helen):
         element.scroll_into_view_if_needed()
         box = element.bounding_box()
         assert box is not None, f"{selector} is not shown"
+        if box["y"] < 0 or box["y"] + min(box["height"], self.height) > self.height + 1:
+            element.evaluate("(e) => e.scrollIntoView({ block: 'start' })")  # taller than the window
+            box = element.bounding_box()
+            assert box is not None, f"{selector} is not shown"
         width, height = self.page.viewport_size["width"], self.height
-        assert box["y"] >= 0 and box["y"] + min(box["height"], height) <= height + 1, (selector, box)
-        assert box["x"] >= 0 and box["x"] + box["width"] <= width + 1, (selector, box)
+        assert box["y"] >= -1 and box["y"] + min(box["height"], height) <= height + 1, (selector, box)
+        assert box["x"] >= -1 and box["x"] + box["width"] <= width + 1, (selector, box)
         return element.inner_text()
 
 

@@ -26,6 +26,8 @@ PATIENT_SCREENS = [
     ("#/photo", "Photo", "patient-photo"),
     ("#/history", "History", "patient-history"),
     ("#/reports", "Reports", "patient-reports"),
+    ("#/reminders", "Reminders", "patient-reminders"),
+    ("#/helpers", "People who help me", "patient-helpers"),
 ]
 NURSE_SCREENS = [
     ("#/queue", "Review queue", "nurse-review-queue"),
@@ -179,7 +181,7 @@ def test_the_language_switch_turns_the_app_to_spanish_and_keeps_it(people, page)
     assert page.evaluate("() => document.documentElement.lang") == "es"
     assert page.locator("#apply").inner_text() == "Ya me lo apliqué"
     assert page.locator("#nav a").all_inner_texts() == [
-        "Hoy", "Cómo se siente", "Foto", "Historial", "Informes"]
+        "Hoy", "Cómo se siente", "Foto", "Historial", "Informes", "Avisos", "Quién me ayuda"]
     assert page.locator("#lang").inner_text() == "English"
     assert page.get_by_role("button", name="English", exact=True).get_attribute("id") == "lang"
     assert page.locator("#logout").inner_text() == "Salir"
