@@ -48,7 +48,7 @@ TEXT = {
         "skip": "Skin too sore", "ack": "Acknowledge", "acked": "Acknowledged.",
         "fever": "Warning signs reported on {date}: fever. Contact the patient today.",
         "pain": "Pain 8/10 on {date}, 4.5 points above the mean of the previous 7 days (3.5).",
-        "checkpoint": "Week 4 checkpoint: the wound area changed by -12 % (6 cm² to 5.3 cm²)",
+        "checkpoint": "L \u00d7 W changed by -12 %, from 6 cm² on",
         "comment": "Nurse's comment", "photo": "The photo", "checkin": "The check-in",
         "in_force": "The course in force", "completed": "End it: completed", "saved": "Saved.",
         "switch": "Español", "prescribe": "Prescribe a new course",
@@ -66,7 +66,7 @@ TEXT = {
         "skip": "Skin too sore", "ack": "Marcar como vista", "acked": "Marcada como vista.",
         "fever": "Signos de alarma el {date}: fiebre. Contacte hoy con la paciente.",
         "pain": "Dolor 8/10 el {date}, 4,5 puntos por encima de la media de los 7 días anteriores (3,5).",
-        "checkpoint": "Control de la semana 4: el área de la herida cambió un -12 % (de 6 cm² a 5,3 cm²)",
+        "checkpoint": "L \u00d7 A cambió un -12 %, de 6 cm² el",
         "comment": "Comentario de enfermería", "photo": "La foto", "checkin": "El registro de síntomas",
         "in_force": "El tratamiento en curso", "completed": "Terminarlo: completado", "saved": "Guardado.",
         "switch": "English", "prescribe": "Prescribir un tratamiento nuevo",
@@ -639,7 +639,10 @@ def alerts(clinic: Clinic) -> dict[str, Alert]:
             course=course, kind=AlertKind.HEALING_CHECKPOINT, severity="low",
             detail="Week 4 checkpoint (English).", source_type="review", source_id=review.pk,
             facts={"week": 4, "change_percent": -12, "first_area_cm2": 6.0, "last_area_cm2": 5.3,
-                   "threshold_percent": 40}), 0.1),
+                   "threshold_percent": 40,
+                   "checkpoint_date": (today - dt.timedelta(days=2)).isoformat(),
+                   "first_date": (today - dt.timedelta(days=30)).isoformat(),
+                   "last_date": (today - dt.timedelta(days=1)).isoformat()}), 0.1),
         "flagged": at(alert_raise(
             course=course, kind=AlertKind.REVIEW_FLAGGED, severity="medium",
             detail="A wound review was flagged.", facts={"date": (today - dt.timedelta(days=8)).isoformat()},
@@ -672,7 +675,8 @@ def test_alerts_come_high_first_each_with_its_cause_in_the_readers_language(
     pain_day = dt.date.fromisoformat(alerts["pain"].facts["date"])
     pain_text = text["pain"].format(date=local_date(pain_day, language))
     assert items.nth(1).locator(".alert-text").inner_text() == pain_text
-    assert items.nth(4).locator(".alert-text").inner_text().startswith(text["checkpoint"])
+    checkpoint = items.nth(4).locator(".alert-text").inner_text()
+    assert text["checkpoint"] in checkpoint and "Coerper 2009" in checkpoint
     assert items.nth(3).locator(".alert-text").inner_text() == "The cream's beyond-use date has passed."
     # The flagged review: its photo and the nurse's comment.
     flagged = items.nth(2)

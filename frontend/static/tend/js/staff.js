@@ -10,7 +10,8 @@ import { banner, errorMessage, field, h, isoWithOffset, localDateTimeValue, newV
 
 const SVG = "http://www.w3.org/2000/svg";
 const SEVERITY_ORDER = { high: 0, medium: 1, low: 2 };
-const ALERT_KINDS = ["no_log", "symptom_red_flag", "pain_rise", "review_infection", "review_flagged", "healing_checkpoint"];
+const ALERT_KINDS = ["no_log", "symptom_red_flag", "pain_rise", "review_infection", "review_flagged", "healing_checkpoint",
+  "missed_applications"];
 
 function loading(show, title) {
   show(h("h1", {}, title), h("p", { class: "loading" }, t("loading")));
@@ -183,6 +184,8 @@ export function alertText(alert) {
       return t("alert_symptom_red_flag", { date: date(f.date), signs: listOf(f.signs.map((sign) => t(`sign_${sign}`))) });
     case "pain_rise":
       if (!f.date || f.pain === undefined) break;
+      // A pain of 8 or more alerts without a rise (and may have no 7 days before it to compare).
+      if (f.rose === false || f.mean === null) return t("alert_pain_high", { date: date(f.date), pain: f.pain, high: f.high_score });
       return t("alert_pain_rise", { date: date(f.date), pain: f.pain, rise: num(f.pain - f.mean, 1), mean: num(f.mean, 1) });
     case "review_infection":
     case "review_flagged":
@@ -193,6 +196,12 @@ export function alertText(alert) {
       return t("alert_healing_checkpoint", {
         week: f.week, change: `${f.change_percent > 0 ? "+" : ""}${num(f.change_percent, 0)}`,
         first: num(f.first_area_cm2), last: num(f.last_area_cm2), threshold: num(f.threshold_percent, 0),
+        checkpoint: date(f.checkpoint_date), first_date: date(f.first_date), last_date: date(f.last_date),
+      });
+    case "missed_applications":
+      if (f.days === undefined) break;
+      return t("alert_missed_applications", {
+        days: f.days, first: date(f.first_day), last: date(f.last_day), skipped: f.skipped, nothing: f.nothing_logged,
       });
     default:
       break;
