@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import time
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -132,6 +134,11 @@ class Phone(Helen):
         assert box["y"] >= -1 and box["y"] + min(box["height"], height) <= height + 1, (selector, box)
         assert box["x"] >= -1 and box["x"] + box["width"] <= width + 1, (selector, box)
         return element.inner_text()
+
+
+# The shell version of this checkout's service worker.
+_SW = Path(__file__).resolve().parents[2] / "frontend" / "app" / "sw.js"
+VERSION = re.search(r'const VERSION = "([^"]+)"', _SW.read_text()).group(1)  # type: ignore[union-attr]
 
 
 def open_phone(new_context: Any, people: People, lang: str, size: str = "390", *, username: str = "helen",
@@ -396,7 +403,8 @@ def test_the_worker_shows_a_push_message_and_tapping_it_opens_the_screen_it_name
     worker = Worker(page, live_server.url)
     sign_in(page, "nurse")
     wait_for_service_worker(page)
-    assert "tend-shell-v8" in page.evaluate("() => fetch('/sw.js').then((r) => r.text())")
+    served = page.evaluate("() => fetch('/sw.js').then((r) => r.text())")
+    assert VERSION in served  # the worker in charge is this checkout's
     go(page, "#/patients", "Patients")
 
     body = "A patient needs your attention. Open Tend to see."
