@@ -100,6 +100,13 @@ class CeleryWorker(Process):
         # The worker's connections must be gone before the test database is emptied or dropped.
         connection.close()
 
+    def wait_ready(self) -> CeleryWorker:
+        """Wait until the worker says it is ready (or has died: then fail with its log)."""
+        wait_until(lambda: " ready." in self.log.read_text(errors="replace") or not self.alive(),
+                   timeout=30, what="the worker", log=self.log)
+        assert self.alive(), tail(self.log)
+        return self
+
 
 def tail(log: Path, lines: int = 40) -> str:
     return "\n".join(log.read_text(errors="replace").splitlines()[-lines:]) if log.exists() else ""

@@ -3,7 +3,7 @@
 // (see /static/tend/js/outbox.js) and is sent by the page when the network returns.
 // It also shows the server's push messages (reminders, alerts, tests) and opens the app at the
 // screen a tapped notification names.
-const VERSION = "tend-shell-v9"; // bump with every change to the shell: the new worker caches it whole
+const VERSION = "tend-shell-v10"; // bump with every change to the shell: the new worker caches it whole
 const SHELL = [
   "/",
   "/offline.html",

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings as django_settings
 from django.utils import timezone
 
-from tests.processes import CeleryWorker, run_env, tail, wait_until
+from tests.processes import CeleryWorker, run_env, wait_until
 from tests.pushservice import FakePushService
 from tracker import clock, tasks
 from tracker.models import DeliveryOutcome, PushDelivery, ReminderOccurrence, ReminderTime
@@ -49,10 +49,7 @@ def worker(service: FakePushService, tmp_path: Path) -> Iterator[CeleryWorker]:
                   TEND_VAPID_PRIVATE_KEY=django_settings.TEND_VAPID_PRIVATE_KEY)
     running = CeleryWorker(tmp_path / "worker.log", env=env)
     try:
-        wait_until(lambda: " ready." in running.log.read_text(errors="replace")
-                   or not running.alive(), timeout=30, what="the worker", log=running.log)
-        assert running.alive(), tail(running.log)
-        yield running
+        yield running.wait_ready()
     finally:
         running.stop()
 

@@ -26,10 +26,7 @@ def worker(django_db_setup: None, django_db_blocker: Any,
     with django_db_blocker.unblock():
         running = CeleryWorker(tmp_path_factory.mktemp("report-worker") / "worker.log")
     try:
-        wait_until(lambda: " ready." in running.log.read_text(errors="replace")
-                    or not running.alive(), timeout=30, what="the worker", log=running.log)
-        assert running.alive(), tail(running.log)
-        yield running
+        yield running.wait_ready()
     finally:
         running.stop()
 

@@ -22,15 +22,6 @@ const ROUTES = {
     ["reminders", "reminders", reminders],
     ["helpers", "helpers", helpers],
   ],
-  // Her caregiver: her screens, but for the list of the people who help her.
-  caregiver: [
-    ["today", "today", patientScreens.today],
-    ["feel", "feel", patientScreens.feel],
-    ["photo", "photo", patientScreens.photo],
-    ["history", "history", patientScreens.history],
-    ["reports", "reports", patientScreens.reports],
-    ["reminders", "reminders", reminders],
-  ],
   nurse: [
     ["queue", "queue", staffScreens.queue],
     ["patients", "patients", staffScreens.patients],
@@ -42,6 +33,8 @@ const ROUTES = {
     ["alerts", "alerts", staffScreens.alerts],
   ],
 };
+// Her caregiver: her screens, but for the list of the people who help her.
+ROUTES.caregiver = ROUTES.patient.filter(([name]) => name !== "helpers");
 
 function routes() {
   return (state.me && ROUTES[state.me.role]) || [];
