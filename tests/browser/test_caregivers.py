@@ -249,7 +249,12 @@ def test_her_caregiver_is_reminded_at_helens_times_on_her_own_phone(
     helen.go("#/reminders", "reminders")
     status = helen.in_view("#reminder-status")
     assert helen.say("on") in status and helen.say("not_here") in status
+    # Clara signs out: her phone is no longer told anything.
     assert page.locator("#helping").count() == 1
+    page.click("#logout")
+    page.locator("#login").wait_for()
+    assert not PushSubscription.objects.exists()
+    assert page.evaluate("() => localStorage.getItem('stand-in-push')") is None  # unsubscribed too
 
 
 # --- Her care team ---------------------------------------------------------------------------------------
