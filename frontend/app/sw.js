@@ -3,7 +3,7 @@
 // (see /static/tend/js/outbox.js) and is sent by the page when the network returns.
 // It also shows the server's push messages (reminders, alerts, tests) and opens the app at the
 // screen a tapped notification names.
-const VERSION = "tend-shell-v10"; // bump with every change to the shell: the new worker caches it whole
+const VERSION = "tend-shell-v11"; // bump with every change to the shell: the new worker caches it whole
 const SHELL = [
   "/",
   "/offline.html",
@@ -106,7 +106,7 @@ self.addEventListener("push", (event) => {
   try {
     data = event.data ? event.data.json() : {};
   } catch {
-    data = {}; // not JSON: still a notification, so that the push is never silent
+    data = { body: event.data.text() }; // not JSON: its words, so that the push is never silent
   }
   const type = TYPES.includes(data.type) ? data.type : "tend";
   const target = appUrl(data.url);

@@ -431,6 +431,10 @@ def test_the_worker_shows_a_push_message_and_tapping_it_opens_the_screen_it_name
     page.wait_for_function("() => location.hash === '#/alerts'")
     page.locator("#main h1", has_text="Alerts").wait_for()
     assert [n["tag"] for n in worker.shown()] == ["test"]
+    # A payload that is not JSON is still shown, in its own words: a push is never silent.
+    worker.push("Open Tend.")
+    odd = next(n for n in worker.shown(2) if n["tag"] == "tend")
+    assert (odd["title"], odd["body"], odd["data"]["url"]) == ("Tend", "Open Tend.", "/")
 
 
 # --- Today, without any notification -----------------------------------------------------------------------
