@@ -78,13 +78,14 @@ class PushSubscriptionViewSet(AuditedMixin, mixins.ListModelMixin, viewsets.Gene
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     def destroy(self, request: Request, pk: str) -> Response:
-        subscription_id = _uuid_or_none(pk)
-        subscription = (self.get_queryset().filter(pk=subscription_id).first()
-                        if subscription_id else None)
         self.audit.touch("push_subscription", pk, self._patient_id())
-        if subscription is None:
-            raise exceptions.NotFound()
-        subscription.delete()
+        subscription_id = _uuid_or_none(pk)
+        try:
+            if subscription_id is None:
+                raise PushSubscription.DoesNotExist
+            notifications.subscription_delete(user=self.user, subscription_id=subscription_id)
+        except PushSubscription.DoesNotExist:
+            raise exceptions.NotFound() from None
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=None, responses={202: PushDeliverySerializer(many=True)})
@@ -93,9 +94,6 @@ class PushSubscriptionViewSet(AuditedMixin, mixins.ListModelMixin, viewsets.Gene
         """Send a test notification to each of the user's own devices."""
         if not push.push_configured():
             raise PushUnavailable()
-        if not self.get_queryset().exists():
-            raise exceptions.ValidationError(
-                {"subscription": ["This account has no device subscribed to notifications."]})
         deliveries = notifications.test_send(user=self.user)
         self.audit.touch("push_subscription", "", self._patient_id())
         return Response(PushDeliverySerializer(deliveries, many=True).data,

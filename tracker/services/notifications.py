@@ -22,6 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from tracker import access, push, queue
+from tracker.errors import field_error
 from tracker.models import (
     Alert,
     AlertKind,
@@ -164,7 +165,10 @@ def language_of(user: User) -> str:
 
 @transaction.atomic
 def test_send(*, user: User) -> list[PushDelivery]:
-    """A test message to each of the user's devices, sent by the workers."""
+    """A test message to each of the user's devices, sent by the workers; a ValidationError
+    naming `subscription` when she has none."""
+    if not PushSubscription.objects.filter(user=user).exists():
+        raise field_error("subscription", "This account has no device subscribed to notifications.")
     now = timezone.now()
     patient = access.acting_for(user)
     payload = message(PushKind.TEST, language_of(user))
